@@ -118,10 +118,14 @@ async def test_fetch_tickers_many_and_all(standin: BinanceSpotStandin, exchange:
     some = await exchange.fetch_tickers([ETH])
     every = await exchange.fetch_tickers()
     quotes = await exchange.fetch_bids_asks([BTC, ETH])
+    last_prices = await exchange.fetch_last_prices()
+    book = await exchange.fetch_order_book(BTC)
     # Assert
     assert list(some) == [ETH] and some[ETH]["last"] == 2000.0
     assert sorted(every) == [BTC, ETH]
     assert quotes[BTC]["bid"] == 30000.0 and quotes[ETH]["ask"] == 2000.0
+    assert {symbol: entry["price"] for symbol, entry in last_prices.items()} == {BTC: 30000.0, ETH: 2000.0}
+    assert book["bids"][0][0] == 30000.0 and book["asks"][0][0] == 30000.0
     sent = [r.params for r in standin.requests(path="/api/v3/ticker/24hr")]
     assert sent == [{"symbols": '["ETHUSDT"]'}, {}]
 
@@ -608,22 +612,26 @@ async def test_subprocess_mode_serves_trades_and_takes_faults_over_the_control_e
         client = make_exchange("proc-key", "proc-secret", base_url=base_url)
         # Act
         order = await client.create_order(BTC, "market", "buy", 0.01, None, {"clientOrderId": "proc-1"})
-        async with aiohttp.ClientSession() as session:
-            toggled = await session.post(
-                f"{base_url}/__control/faults/rate_limit", json={"path": "/api/v3/account"}
-            )
-            assert toggled.status == 200
+        async with aiohttp.ClientSession(base_url) as control:
+            toggled = await control.post("/__control/faults/rate_limit", json={"path": "/api/v3/account"})
             with pytest.raises(ccxt.DDoSProtection):
                 await client.fetch_balance()
             balance = await client.fetch_balance()
-            recorded = await (
-                await session.get(f"{base_url}/__control/orders", params={"api_key": "proc-key"})
-            ).json()
+            moved = await control.post("/__control/set_price", json={"symbol": BTC, "price": "31000"})
+            ticker = await client.fetch_ticker(BTC)
+            orders = await (await control.get("/__control/orders", params={"api_key": "proc-key"})).json()
+            seen = await (await control.get("/__control/requests", params={"path": ORDER})).json()
+            unknown = await control.post("/__control/no_such_command", json={})
         # Assert
         assert base_url.startswith("http://127.0.0.1:")
         assert order["status"] == "closed" and order["fee"]["currency"] == "BTC"
-        assert balance["USDT"]["free"] == 700.0
-        assert [(o["clientOrderId"], o["status"]) for o in recorded["result"]] == [("proc-1", "FILLED")]
+        assert toggled.status == 200 and balance["USDT"]["free"] == 700.0
+        assert moved.status == 200 and ticker["last"] == 31000.0
+        assert [(o["clientOrderId"], o["status"]) for o in orders["result"]] == [("proc-1", "FILLED")]
+        assert [(r["method"], r["api_key"], r["status"]) for r in seen["result"]] == [
+            ("POST", "proc-key", 200)
+        ]
+        assert unknown.status == 404
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), timeout=10) in (0, -15)

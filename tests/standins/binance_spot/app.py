@@ -103,6 +103,9 @@ class BinanceSpotApi:
             response = await self._handle(request, handler, raw, entry, rule)
         except errors.BinanceError as error:
             response = _json(error.payload(), error.status)
+        except web.HTTPException as error:  # e.g. 404 for an endpoint the stand-in does not speak
+            entry.status = error.status
+            raise
         if entry.status is None:
             entry.status = response.status
         return response
