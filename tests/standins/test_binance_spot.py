@@ -214,9 +214,47 @@ async def test_marketable_limit_order_fills_at_once_at_the_better_market_price(
     assert _balance(standin, "USDT") == (Decimal("9700"), 0)
 
 
-async def test_partial_fill_then_cancel_releases_the_rest(
-    standin: BinanceSpotStandin, exchange: ccxt.binance
+@pytest.mark.parametrize(
+    ("response_type", "keys_absent"),
+    [("ACK", {"status", "fills", "executedQty"}), ("RESULT", {"fills"}), ("FULL", set())],
+)
+async def test_new_order_response_types(exchange: ccxt.binance, response_type: str, keys_absent: set[str]) -> None:
+    # Act
+    order = await exchange.create_order(BTC, "market", "buy", 0.01, None, {"newOrderRespType": response_type})
+    # Assert
+    assert {"symbol", "orderId", "clientOrderId", "transactTime"} <= order["info"].keys()
+    assert not keys_absent & order["info"].keys()
+    assert order["status"] == (None if response_type == "ACK" else "closed")
+
+
+@pytest.mark.parametrize(
+    ("time_in_force", "price", "partial", "expected"),
+    [
+        ("IOC", 29000, False, ("expired", 0.0)),
+        ("IOC", 31000, True, ("expired", 0.005)),
+        ("FOK", 31000, True, ("expired", 0.0)),
+        ("FOK", 31000, False, ("closed", 0.01)),
+    ],
+)
+async def test_immediate_or_cancel_and_fill_or_kill(
+    standin: BinanceSpotStandin,
+    exchange: ccxt.binance,
+    time_in_force: str,
+    price: int,
+    partial: bool,
+    expected: tuple[str, float],
 ) -> None:
+    # Arrange
+    if partial:
+        standin.faults.partial_fills("0.5")
+    # Act
+    order = await exchange.create_order(BTC, "limit", "buy", 0.01, price, {"timeInForce": time_in_force})
+    # Assert
+    assert (order["status"], order["filled"]) == expected
+    assert standin.balance(KEY, "USDT").locked == 0
+
+
+async def test_partial_fill_then_cancel_releases_the_rest(standin: BinanceSpotStandin, exchange: ccxt.binance) -> None:
     # Arrange
     standin.faults.partial_fills("0.4")
     placed = await exchange.create_order(BTC, "limit", "buy", 0.01, 29000, {"clientOrderId": "part-1"})
@@ -355,9 +393,7 @@ async def test_filter_failures_map_to_the_classes_ccxt_really_raises(
 
 async def test_missing_mandatory_parameter_is_a_bad_request(exchange: ccxt.binance) -> None:
     with pytest.raises(ccxt.BadRequest, match="-1102"):
-        await exchange.private_post_order(
-            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01"}
-        )
+        await exchange.private_post_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01"})
 
 
 async def test_open_orders_all_orders_cancel_all_balance_and_my_trades(
@@ -385,9 +421,7 @@ async def test_open_orders_all_orders_cancel_all_balance_and_my_trades(
     assert len(await exchange.fetch_open_orders(ETH)) == 1
 
 
-async def test_accounts_are_isolated_per_api_key(
-    standin: BinanceSpotStandin, make_exchange: ExchangeFactory
-) -> None:
+async def test_accounts_are_isolated_per_api_key(standin: BinanceSpotStandin, make_exchange: ExchangeFactory) -> None:
     # Arrange
     standin.add_account(OTHER_KEY, OTHER_SECRET, {"USDT": 50})
     alice, bob = make_exchange(), make_exchange(OTHER_KEY, OTHER_SECRET)
@@ -628,9 +662,7 @@ async def test_subprocess_mode_serves_trades_and_takes_faults_over_the_control_e
         assert toggled.status == 200 and balance["USDT"]["free"] == 700.0
         assert moved.status == 200 and ticker["last"] == 31000.0
         assert [(o["clientOrderId"], o["status"]) for o in orders["result"]] == [("proc-1", "FILLED")]
-        assert [(r["method"], r["api_key"], r["status"]) for r in seen["result"]] == [
-            ("POST", "proc-key", 200)
-        ]
+        assert [(r["method"], r["api_key"], r["status"]) for r in seen["result"]] == [("POST", "proc-key", 200)]
         assert unknown.status == 404
     finally:
         process.terminate()

@@ -36,24 +36,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--symbols", default="BTC/USDT", help="comma-separated unified symbols")
     parser.add_argument("--symbol", action="append", default=[], help="SYMBOL:field=value,… filter overrides")
     parser.add_argument("--price", action="append", default=[], help="SYMBOL=PRICE, repeatable")
-    parser.add_argument(
-        "--balance", action="append", default=[], help="ASSET=AMOUNT for --api-key, repeatable"
-    )
+    parser.add_argument("--balance", action="append", default=[], help="ASSET=AMOUNT for --api-key, repeatable")
     parser.add_argument("--account", action="append", default=[], help="extra KEY:SECRET account, repeatable")
     parser.add_argument("--allow-withdrawals", action="store_true", help="the --api-key key may withdraw")
     parser.add_argument("--taker-fee", default="0.001")
     parser.add_argument("--maker-fee", default="0.001")
-    parser.add_argument(
-        "--duplicate-window", type=float, default=0.0, help="seconds a used client id stays taken"
-    )
+    parser.add_argument("--duplicate-window", type=float, default=0.0, help="seconds a used client id stays taken")
     return parser.parse_args(argv)
 
 
 def build(args: argparse.Namespace) -> BinanceSpotStandin:
     overrides = {spec.symbol: spec for spec in map(_spec, args.symbol)}
-    symbols = [
-        overrides.pop(name, None) or SymbolSpec(symbol=name) for name in args.symbols.split(",") if name
-    ]
+    symbols = [overrides.pop(name, None) or SymbolSpec(symbol=name) for name in args.symbols.split(",") if name]
     standin = BinanceSpotStandin(
         symbols=[*symbols, *overrides.values()],
         prices=_pairs(args.price, "--price"),

@@ -131,9 +131,7 @@ class BinanceSpotApi:
                 return web.Response(status=504)
         request[PARAMS] = params
         if is_signed(raw.path):
-            request[ACCOUNT] = authenticate(
-                raw, params, signature, request.headers, self.venue.accounts, self.now()
-            )
+            request[ACCOUNT] = authenticate(raw, params, signature, request.headers, self.venue.accounts, self.now())
         if rule is not None and rule.kind == "reject":
             return web.Response(status=rule.status, text=rule.body, content_type="application/json")
         response = await handler(request)
@@ -280,9 +278,7 @@ class BinanceSpotApi:
         orders = [order for order in self.venue.account_orders(_account(request), spec) if order.is_open]
         if not orders:
             raise errors.unknown_order()
-        return _json(
-            [render.order_canceled(self.venue.cancel(order), generate_client_order_id()) for order in orders]
-        )
+        return _json([render.order_canceled(self.venue.cancel(order), generate_client_order_id()) for order in orders])
 
     async def all_orders(self, request: web.Request) -> web.Response:
         params = _params(request)
@@ -338,9 +334,7 @@ class BinanceSpotApi:
     async def trade_fee(self, request: web.Request) -> web.Response:
         specs = self._requested_specs(_params(request)) or list(self.venue.specs.values())
         maker, taker = str(self.venue.maker_fee), str(self.venue.taker_fee)
-        return _json(
-            [{"symbol": s.market_id, "makerCommission": maker, "takerCommission": taker} for s in specs]
-        )
+        return _json([{"symbol": s.market_id, "makerCommission": maker, "takerCommission": taker} for s in specs])
 
     async def system_status(self, request: web.Request) -> web.Response:
         return _json({"status": 0, "msg": "normal"})

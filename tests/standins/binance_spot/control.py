@@ -59,9 +59,7 @@ def control_routes(standin: BinanceSpotStandin) -> list[web.RouteDef]:
     async def run_command(request: web.Request) -> web.Response:
         command = commands.get(request.match_info["command"])
         if command is None:
-            return web.json_response(
-                {"error": f"unknown command {request.match_info['command']!r}"}, status=404
-            )
+            return web.json_response({"error": f"unknown command {request.match_info['command']!r}"}, status=404)
         try:
             kwargs = await request.json() if request.can_read_body else {}
             result = command(**kwargs)

@@ -31,9 +31,7 @@ def one_of_mandatory(first: str, second: str) -> BinanceError:
 
 
 def illegal_chars(name: str, legal_range: str) -> BinanceError:
-    return BinanceError(
-        -1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal_range}'."
-    )
+    return BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal_range}'.")
 
 
 def not_required(name: str) -> BinanceError:
@@ -130,6 +128,4 @@ def too_many_requests() -> BinanceError:
 
 
 def internal_error() -> BinanceError:
-    return BinanceError(
-        -1001, "Internal error; unable to process your request. Please try again.", status=503
-    )
+    return BinanceError(-1001, "Internal error; unable to process your request. Please try again.", status=503)

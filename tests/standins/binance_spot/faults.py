@@ -62,9 +62,7 @@ class FaultPlan:
 
     def __init__(self, partial_fill_ratios: deque[Decimal] | None = None) -> None:
         self.rules: list[FaultRule] = []
-        self.partial_fill_ratios: deque[Decimal] = (
-            deque() if partial_fill_ratios is None else partial_fill_ratios
-        )
+        self.partial_fill_ratios: deque[Decimal] = deque() if partial_fill_ratios is None else partial_fill_ratios
         self.clock_skew_ms = 0
 
     def take(self, method: str, path: str) -> FaultRule | None:
@@ -139,9 +137,7 @@ class FaultPlan:
         body = errors.internal_error().payload() if with_code else ""
         return self.respond(status, body, path=path, method=method, times=times)
 
-    def delay(
-        self, seconds: float, *, path: str | None = None, method: str | None = None, times: int = 1
-    ) -> FaultRule:
+    def delay(self, seconds: float, *, path: str | None = None, method: str | None = None, times: int = 1) -> FaultRule:
         """Hold the next matching requests `seconds` before handling them (past the client timeout)."""
         return self._add(FaultRule(kind="delay", path=path, method=method, times=times, seconds=seconds))
 
@@ -155,9 +151,7 @@ class FaultPlan:
         seconds: float = 30.0,
     ) -> FaultRule:
         """Accept and persist the request, then lose the answer (hang until the client gives up, or reset)."""
-        return self._add(
-            FaultRule(kind="drop", path=path, method=method, times=times, drop_mode=mode, seconds=seconds)
-        )
+        return self._add(FaultRule(kind="drop", path=path, method=method, times=times, drop_mode=mode, seconds=seconds))
 
     def reject(
         self,
@@ -171,9 +165,7 @@ class FaultPlan:
     ) -> FaultRule:
         """Answer authenticated matching requests with this Binance error instead of handling them."""
         body = json.dumps({"code": code, "msg": msg})
-        return self._add(
-            FaultRule(kind="reject", path=path, method=method, times=times, status=status, body=body)
-        )
+        return self._add(FaultRule(kind="reject", path=path, method=method, times=times, status=status, body=body))
 
     def insufficient_balance(self, *, times: int = 1) -> FaultRule:
         error = errors.insufficient_balance()

@@ -59,21 +59,15 @@ class SpotVenue:
     def price(self, spec: SymbolSpec) -> Decimal:
         price = self.prices.get(spec.market_id)
         if price is None:
-            raise errors.BinanceError(
-                -1000, f"stand-in: no price set for {spec.market_id}; call set_price first"
-            )
+            raise errors.BinanceError(-1000, f"stand-in: no price set for {spec.market_id}; call set_price first")
         return price
 
     def account_orders(self, account: Account, spec: SymbolSpec | None = None) -> list[Order]:
         return [
-            order
-            for order in self.orders
-            if order.api_key == account.api_key and (spec is None or order.spec is spec)
+            order for order in self.orders if order.api_key == account.api_key and (spec is None or order.spec is spec)
         ]
 
-    def find(
-        self, account: Account, spec: SymbolSpec, order_id: int | None, client_id: str | None
-    ) -> Order | None:
+    def find(self, account: Account, spec: SymbolSpec, order_id: int | None, client_id: str | None) -> Order | None:
         """Find by orderId (precedence, as Binance) or the most recent order with that client id."""
         for order in reversed(self.account_orders(account, spec)):
             if order_id is not None and order.order_id == order_id:

@@ -59,9 +59,7 @@ class Params:
         try:
             decoded = json.loads(value)
         except ValueError:
-            raise errors.illegal_chars(
-                name, '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
-            ) from None
+            raise errors.illegal_chars(name, '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$') from None
         if not isinstance(decoded, list) or not all(isinstance(item, str) for item in decoded):
             raise errors.mandatory(name)
         return decoded

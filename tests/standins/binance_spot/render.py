@@ -147,9 +147,7 @@ def account(venue: SpotVenue, holder: Account, now: int) -> dict[str, object]:
 def ticker_24h(venue: SpotVenue, spec: SymbolSpec, now: int) -> dict[str, object]:
     last = venue.price(spec)
     window = [price for time_ms, price in venue.ticks[spec.market_id] if time_ms >= now - DAY_MS] or [last]
-    trades = [
-        trade for trade in venue.trades if trade.market_id == spec.market_id and trade.time_ms >= now - DAY_MS
-    ]
+    trades = [trade for trade in venue.trades if trade.market_id == spec.market_id and trade.time_ms >= now - DAY_MS]
     volume = sum((trade.qty for trade in trades), Decimal(0))
     quote_volume = sum((trade.quote_qty for trade in trades), Decimal(0))
     open_price = window[0]

@@ -26,8 +26,7 @@ def wall_clock_ms() -> int:
 def rewrite_api_urls(api_urls: Mapping[str, object], base_url: str) -> dict[str, object]:
     """Point every ccxt `urls["api"]` entry at `base_url`, keeping its path (…/api/v3, …/sapi/v1)."""
     return {
-        section: f"{base_url}{urlsplit(url).path}" if isinstance(url, str) else url
-        for section, url in api_urls.items()
+        section: f"{base_url}{urlsplit(url).path}" if isinstance(url, str) else url for section, url in api_urls.items()
     }
 
 
@@ -157,8 +156,7 @@ class BinanceSpotStandin:
         return [
             trade
             for trade in self.venue.trades
-            if (api_key is None or trade.api_key == api_key)
-            and (market_id is None or trade.market_id == market_id)
+            if (api_key is None or trade.api_key == api_key) and (market_id is None or trade.market_id == market_id)
         ]
 
     def requests(
@@ -167,7 +165,5 @@ class BinanceSpotStandin:
         """Every recorded request (method, path, params, api key, fault, status) matching the filters."""
         return self.log.select(method, path, api_key)
 
-    def count_requests(
-        self, method: str | None = None, path: str | None = None, api_key: str | None = None
-    ) -> int:
+    def count_requests(self, method: str | None = None, path: str | None = None, api_key: str | None = None) -> int:
         return self.log.count(method, path, api_key)
