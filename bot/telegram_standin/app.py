@@ -258,7 +258,10 @@ class TelegramStandIn:
 
     @contextlib.asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve this app with uvicorn on a loopback socket; yields the base URL ("http://…/bot")."""
+        """Serve this app with uvicorn on a loopback socket; yields the base URL ("http://…/bot").
+
+        Downloads are served under the same origin at "/file/bot" (PTB's base_file_url).
+        """
         async with serve_asgi(self.app, host, port, on_shutdown=self._updates.release_polls) as origin:
             yield f"{origin}/bot"
 

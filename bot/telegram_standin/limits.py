@@ -16,6 +16,32 @@ MAX_CALLBACK_DATA_BYTES: Final = 64
 
 PARSE_MODES: Final = frozenset({"html", "markdown", "markdownv2"})
 
+NOT_MODIFIED: Final = (
+    "message is not modified: specified new message content and reply markup are exactly the same "
+    "as a current content and reply markup of the message"
+)
+BLOCKED_DESCRIPTIONS: Final = {
+    "private": "Forbidden: bot was blocked by the user",
+    "group": "Forbidden: bot was kicked from the group chat",
+    "supergroup": "Forbidden: bot was kicked from the supergroup chat",
+    "channel": "Forbidden: bot is not a member of the channel chat",
+}
+CHAT_ACTIONS: Final = frozenset(
+    [
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    ]
+)
+
 _TAG_ENTITY: Final[dict[str, str]] = {
     "b": "bold",
     "strong": "bold",
@@ -36,9 +62,7 @@ _TAG_ENTITY: Final[dict[str, str]] = {
 _NAMED_ENTITIES: Final = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE: Final = re.compile(r"&(#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]+);")
 _START_TAG_RE: Final = re.compile(r"([a-zA-Z][a-zA-Z0-9-]*)(.*)", re.DOTALL)
-_ATTRIBUTE_RE: Final = re.compile(
-    r"""([a-zA-Z][a-zA-Z0-9_-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?"""
-)
+_ATTRIBUTE_RE: Final = re.compile(r"""([a-zA-Z][a-zA-Z0-9_-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _SPECIAL: Final = re.compile(r"[<&]")
 _BUTTON_ACTIONS: Final = (
     "callback_data",
@@ -164,9 +188,7 @@ def _check_button(button: Any) -> None:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
         raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
     if not any(action in button for action in _BUTTON_ACTIONS):
-        raise bad_request(
-            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-        )
+        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
     data = button.get("callback_data")
     if data is None:
         return
@@ -263,9 +285,7 @@ class _HtmlParser:
             raise _cant_parse(f'Unsupported start tag "{name}" at byte offset {self._byte_offset(start)}')
         attributes = _parse_attributes(match.group(2))
         if name == "span" and attributes.get("class") != "tg-spoiler":
-            raise _cant_parse(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte_offset(start)}'
-            )
+            raise _cant_parse(f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte_offset(start)}')
         self._stack.append(_OpenTag(name, attributes, self._length))
 
     def _close(self, name: str, start: int) -> None:

@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from bot.telegram_standin.limits import (
+    BLOCKED_DESCRIPTIONS,
+    CHAT_ACTIONS,
+    NOT_MODIFIED,
     ApiError,
     FormattedText,
     bad_request,
@@ -30,31 +33,29 @@ Params = dict[str, Any]
 Files = dict[str, UploadedFile]
 Handler = Callable[[Params, Files], Awaitable[Any]]
 
-NOT_MODIFIED: Final = (
-    "message is not modified: specified new message content and reply markup are exactly the same "
-    "as a current content and reply markup of the message"
+_METHOD_NAMES: Final = (
+    "getMe",
+    "logOut",
+    "close",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "getUpdates",
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendChatAction",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "setMyCommands",
+    "getMyCommands",
+    "deleteMyCommands",
+    "getChat",
+    "getFile",
 )
-_BLOCKED: Final = {
-    "private": "Forbidden: bot was blocked by the user",
-    "group": "Forbidden: bot was kicked from the group chat",
-    "supergroup": "Forbidden: bot was kicked from the supergroup chat",
-    "channel": "Forbidden: bot is not a member of the channel chat",
-}
-_CHAT_ACTIONS: Final = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
+_CAMEL_HUMP: Final = re.compile(r"(?<=[a-z])([A-Z])")
 _COMMAND_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
 _NO_GIFTS: Final = {
     "unlimited_gifts": False,
@@ -66,40 +67,19 @@ _NO_GIFTS: Final = {
 
 
 class BotApiMethods:
-    """Method handlers keyed by lower-case name (Telegram matches method names case-insensitively)."""
+    """Bot API methods; `sendMessage` is answered by `send_message`, and so on.
 
-    def __init__(
-        self, bot_user: dict[str, Any], updates: UpdateQueue, store: MessageStore, blocked: set[int]
-    ) -> None:
+    Names are matched case-insensitively, as Telegram does.
+    """
+
+    def __init__(self, bot_user: dict[str, Any], updates: UpdateQueue, store: MessageStore, blocked: set[int]) -> None:
         self._bot_user = bot_user
         self._updates = updates
         self._store = store
         self._blocked = blocked
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._table: dict[str, Handler] = {
-            name.lower(): getattr(self, attribute)
-            for name, attribute in {
-                "getMe": "get_me",
-                "logOut": "acknowledge",
-                "close": "acknowledge",
-                "deleteWebhook": "delete_webhook",
-                "getWebhookInfo": "get_webhook_info",
-                "getUpdates": "get_updates",
-                "sendMessage": "send_message",
-                "editMessageText": "edit_message_text",
-                "editMessageCaption": "edit_message_caption",
-                "editMessageReplyMarkup": "edit_message_reply_markup",
-                "deleteMessage": "delete_message",
-                "answerCallbackQuery": "answer_callback_query",
-                "sendPhoto": "send_photo",
-                "sendDocument": "send_document",
-                "sendChatAction": "send_chat_action",
-                "setMyCommands": "set_my_commands",
-                "getMyCommands": "get_my_commands",
-                "deleteMyCommands": "delete_my_commands",
-                "getChat": "get_chat",
-                "getFile": "get_file",
-            }.items()
+            name.lower(): getattr(self, _CAMEL_HUMP.sub(r"_\1", name).lower()) for name in _METHOD_NAMES
         }
 
     def handler(self, method: str) -> Handler | None:
@@ -111,7 +91,10 @@ class BotApiMethods:
     async def get_me(self, params: Params, files: Files) -> Any:
         return self._bot_user
 
-    async def acknowledge(self, params: Params, files: Files) -> Any:
+    async def log_out(self, params: Params, files: Files) -> Any:
+        return True
+
+    async def close(self, params: Params, files: Files) -> Any:
         return True
 
     async def delete_webhook(self, params: Params, files: Files) -> Any:
@@ -170,7 +153,7 @@ class BotApiMethods:
 
     async def send_chat_action(self, params: Params, files: Files) -> Any:
         self._target_chat(params)
-        if params.get("action") not in _CHAT_ACTIONS:
+        if params.get("action") not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         return True
 
@@ -248,8 +231,7 @@ class BotApiMethods:
             if not _COMMAND_RE.fullmatch(str(command.get("command", ""))):
                 raise bad_request("BOT_COMMAND_INVALID")
         self._commands[_commands_key(params)] = [
-            {"command": command["command"], "description": command.get("description", "")}
-            for command in commands
+            {"command": command["command"], "description": command.get("description", "")} for command in commands
         ]
         return True
 
@@ -282,7 +264,7 @@ class BotApiMethods:
             raise bad_request("chat not found")
         chat = self._store.chat(chat_id)
         if chat_id in self._blocked:
-            raise ApiError(403, _BLOCKED[chat["type"]])
+            raise ApiError(403, BLOCKED_DESCRIPTIONS[chat["type"]])
         return chat
 
     def _new_message(self, chat: dict[str, Any], params: Params) -> dict[str, Any]:

@@ -183,9 +183,7 @@ class UpdateQueue:
         self._release_generation += 1
         self._changed.notify()
 
-    async def fetch(
-        self, offset: int, limit: int, poll_seconds: float, allowed: list[str] | None
-    ) -> list[Any]:
+    async def fetch(self, offset: int, limit: int, poll_seconds: float, allowed: list[str] | None) -> list[Any]:
         """Acknowledge updates below `offset`, then wait up to `poll_seconds` for any to deliver."""
         if self.conflict:
             raise ApiError(409, CONFLICT_DESCRIPTION)
