@@ -1,0 +1,311 @@
+"""The composition root and lifecycle: the only module that wires every package together.
+
+`run` holds one event loop with the Telegram Application (manual lifecycle), the APScheduler jobs, the
+engine and the HTTP server; SIGTERM/SIGINT stop them in order, letting in-flight database writes finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from telegram.error import Conflict, TelegramError
+
+from bot.app import BuilderHook, build_application, publish_commands
+from bot.context import Services
+from bot.health import DISABLED, OK, HealthChecker, database_probe, static_probe
+from bot.http_server import build_http_app, make_server
+from bot.notifier import Notifier
+from bot.settings import Settings
+from engine.bus import EventBus
+from engine.clock import SimClock
+from engine.gateways import GatewayRegistry
+from engine.market_data.recorded_markets import load_replay_series, replay_markets
+from engine.market_data.replay import ReplayFeed, ms_to_datetime
+from engine.paper_exchange import PaperExchange
+from engine.paper_matching import FillModel
+from engine.runtime import ReplayDriver, TradingEngine
+from engine.strategies.base import StrategyRunner
+from engine.strategies.ema_cross import EmaCrossover
+from engine.system import SystemControl
+from engine.users import AccessPolicy
+from jobs.scheduler import JobRunner, JobStats
+from risk.phases import DEFAULT_PHASES
+from risk.profiles import DEFAULT_PROFILES
+from storage.crypto import SecretBox
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.unit_of_work import SqlUnitOfWorkFactory
+
+log = structlog.get_logger(__name__)
+
+REPLAY_CURSOR = "replay_cursor"
+
+
+@dataclass
+class Runtime:
+    """Everything `run` started, for tests and the demo to look at."""
+
+    services: Services
+    jobs: JobRunner
+    replay: ReplayDriver | None
+    http_url: str
+    application: Any | None
+
+
+@asynccontextmanager
+async def build_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open the database (migrating it), the market, the venues and the engine; close them in reverse."""
+    database = create_engine(settings.database)
+    try:
+        await upgrade(database)
+        secrets = SecretBox(
+            settings.database.encryption_key.get_secret_value() if settings.database.encryption_key else None
+        )
+        uow = SqlUnitOfWorkFactory(create_session_factory(database), secrets)
+        bus = EventBus()
+        feed, clock, markets = await _replay_market(settings, uow)
+        fill_model = FillModel(fee_rate=settings.exchange.fee_rate, slippage=settings.exchange.slippage)
+        paper = PaperExchange(uow, feed, clock, markets, fill_model)
+        gateways = GatewayRegistry([paper])
+        strategies = StrategyRunner([EmaCrossover(12, 26, settings.market.timeframe)], clock)
+        system = SystemControl(
+            uow,
+            clock,
+            bus,
+            DEFAULT_PHASES,
+            settings.risk.phase,
+            DEFAULT_PROFILES,
+            cost_rate=settings.exchange.fee_rate + settings.exchange.slippage,
+        )
+        access = AccessPolicy(
+            admin_ids=settings.telegram.admin_ids,
+            allowed_ids=settings.telegram.allowed_ids,
+            invite_codes=settings.telegram.invite_codes,
+        )
+        engine = TradingEngine.assemble(
+            uow=uow,
+            clock=clock,
+            bus=bus,
+            feed=feed,
+            gateways=gateways,
+            paper=paper,
+            strategies=strategies,
+            system=system,
+            access=access,
+            quote_currency=settings.exchange.quote,
+        )
+        await engine.start()
+        notifier = Notifier(uow, clock, settings.telegram.admin_chat_id)
+        notifier.subscribe(bus)
+        health = HealthChecker(
+            {
+                "database": database_probe(database),
+                "exchange": static_probe(OK, f"paper venue, {len(markets)} markets, replayed prices"),
+                "telegram": static_probe(DISABLED, "TELEGRAM_BOT_TOKEN is not set"),
+                "scheduler": static_probe(DISABLED, "not started"),
+                "llm": static_probe(DISABLED, "ANTHROPIC_API_KEY is not set")
+                if not settings.anthropic.is_enabled
+                else static_probe(OK, f"model {settings.anthropic.model}"),
+            }
+        )
+        services = Services(settings=settings, engine=engine, notifier=notifier, health=health)
+        services.extras["database"] = database
+        services.extras["replay_feed"] = feed
+        yield services
+        await gateways.aclose()
+    finally:
+        await database.dispose()
+
+
+async def _replay_market(settings: Settings, uow: SqlUnitOfWorkFactory) -> tuple[ReplayFeed, SimClock, dict]:  # type: ignore[type-arg]
+    market = settings.market
+    series = load_replay_series(market.symbols, market.timeframe, settings.exchange.quote, market.replay_rate)
+    async with uow() as work:
+        cursor = await work.system.get(REPLAY_CURSOR)
+    clock = SimClock(ms_to_datetime(min(int(c.ts[0]) for c in series)))
+    feed = ReplayFeed(series, clock, warmup=market.replay_warmup, resume_ms=int(cursor) if cursor else None)
+    return feed, clock, replay_markets(series, settings.exchange.quote)
+
+
+async def run(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    telegram: BuilderHook | None = None,
+    on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> None:
+    """Run the whole product until `stop` is set (SIGTERM/SIGINT set it when not given)."""
+    stop = stop or _stop_on_signals()
+    async with AsyncExitStack() as stack:
+        services = await stack.enter_async_context(build_services(settings))
+        runtime = await _start(stack, services, settings, stop, telegram)
+        log.info("tradebot.started", http=runtime.http_url, telegram=runtime.application is not None)
+        if on_ready is not None:
+            await on_ready(runtime)
+        await stop.wait()
+        log.info("tradebot.stopping")
+    log.info("tradebot.stopped")
+
+
+async def _start(
+    stack: AsyncExitStack, services: Services, settings: Settings, stop: asyncio.Event, telegram: BuilderHook | None
+) -> Runtime:
+    """Start each part and register its shutdown; the exit stack unwinds them in reverse order."""
+    engine = services.engine
+    http_url = await _start_http(stack, services, settings)
+    application = await _start_telegram(stack, services, telegram)
+    stack.push_async_callback(services.notifier.drain)
+    _background(stack, services.notifier.run, "notifier")
+    jobs = _start_jobs(stack, services, settings)
+    replay = ReplayDriver(
+        engine,
+        services.extras["replay_feed"],
+        settings.market.replay_seconds_per_candle,
+        on_step=_cursor_saver(services),
+    )
+    _background(stack, replay.run, "replay")
+    return Runtime(services, jobs, replay, http_url, application)
+
+
+async def _start_http(stack: AsyncExitStack, services: Services, settings: Settings) -> str:
+    server, sock = make_server(build_http_app(services.health), settings.host, settings.port)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
+
+    async def shutdown() -> None:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=5)
+        sock.close()
+
+    stack.push_async_callback(shutdown)
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.01)
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+async def _start_telegram(stack: AsyncExitStack, services: Services, telegram: BuilderHook | None) -> Any | None:
+    if telegram is None and services.settings.telegram.bot_token is None:
+        log.warning("telegram.disabled", reason="TELEGRAM_BOT_TOKEN is not set")
+        return None
+    application = build_application(services, telegram)
+    await application.initialize()
+    stack.push_async_callback(application.shutdown)
+    services.notifier.attach(application.bot)
+    await application.start()
+    stack.push_async_callback(application.stop)
+    updater = application.updater
+    assert updater is not None
+
+    def on_poll_error(error: TelegramError) -> None:
+        if isinstance(error, Conflict):  # another process polls this token: step aside instead of fighting
+            log.error("telegram.conflict", error=str(error))
+            if updater.running:
+                asyncio.get_running_loop().create_task(updater.stop(), name="stop-polling")
+            services.notifier.to_admins(
+                "<b>[P1 high] Telegram polling conflict</b>\nAnother process is polling this bot token; "
+                "this process stopped polling. Stop the other one, then restart this one."
+            )
+            return
+        log.warning("telegram.polling_error", error=str(error))
+
+    await updater.start_polling(timeout=10, poll_interval=0.0, drop_pending_updates=False, error_callback=on_poll_error)
+
+    async def stop_polling() -> None:
+        if updater.running:
+            await updater.stop()
+
+    stack.push_async_callback(stop_polling)
+    with contextlib.suppress(Exception):
+        await publish_commands(application)
+    services.health.probes["telegram"] = _telegram_probe(application)
+    return application
+
+
+def _telegram_probe(application: Any) -> Any:
+    async def probe() -> dict[str, Any]:
+        running = application.running and application.updater is not None and application.updater.running
+        return {"status": OK if running else "down", "detail": "polling" if running else "not polling"}
+
+    return probe
+
+
+def _start_jobs(stack: AsyncExitStack, services: Services, settings: Settings) -> JobRunner:
+    engine = services.engine
+
+    async def on_failure(stats: JobStats, error: BaseException) -> None:
+        await engine.record_error(f"job:{stats.job_id}", f"{type(error).__name__}: {error}")
+
+    jobs = JobRunner(on_failure)
+    jobs.every("position_monitor", settings.jobs.monitor_seconds, engine.monitor.run_pass)
+    jobs.every("equity_marks", settings.jobs.equity_seconds, engine.monitor.mark_equity, start_now=True)
+    jobs.start()
+    stack.callback(jobs.shutdown)
+    services.health.probes["scheduler"] = _scheduler_probe(jobs)
+    return jobs
+
+
+def _scheduler_probe(jobs: JobRunner) -> Any:
+    async def probe() -> dict[str, Any]:
+        detail = {
+            job_id: {
+                "runs": s.runs,
+                "failures": s.failures,
+                "skipped": s.skipped,
+                "last_run": s.last_finished.isoformat() if s.last_finished else None,
+            }
+            for job_id, s in jobs.stats.items()
+        }
+        failing = [j for j, s in jobs.stats.items() if s.consecutive_failures >= 3]
+        status = "down" if not jobs.running else ("degraded" if failing else OK)
+        return {"status": status, "jobs": detail}
+
+    return probe
+
+
+def _cursor_saver(services: Services) -> Callable[[Any], Awaitable[None]]:
+    feed: ReplayFeed = services.extras["replay_feed"]
+    engine = services.engine
+
+    async def save(_step: Any) -> None:
+        async with engine.uow() as uow:
+            await uow.system.set(REPLAY_CURSOR, feed.cursor_ms, datetime.now(UTC))
+            await uow.commit()
+
+    return save
+
+
+def _background(stack: AsyncExitStack, function: Callable[[asyncio.Event], Awaitable[None]], name: str) -> None:
+    """Run `function(stop)` as a task; on shutdown, set its stop and let it finish its current step."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(function(stop), name=name)
+    task.add_done_callback(_log_crash)
+
+    async def finish() -> None:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=5)
+        except TimeoutError:
+            log.warning("task.cancelled_on_shutdown", task=name)
+
+    stack.push_async_callback(finish)
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("task.crashed", task=task.get_name(), error=repr(task.exception()), exc_info=task.exception())
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

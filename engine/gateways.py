@@ -1,0 +1,34 @@
+"""Which venue serves an account: the paper venue or an exchange, chosen by the account, never by `if paper:`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.domain.accounts import Account
+from engine.errors import ConfigurationError
+from engine.ports import ExchangeGateway
+
+
+class GatewayRegistry:
+    def __init__(self, gateways: Sequence[ExchangeGateway]) -> None:
+        self._gateways = {g.name: g for g in gateways}
+
+    def for_venue(self, venue: str) -> ExchangeGateway:
+        try:
+            return self._gateways[venue]
+        except KeyError:
+            raise ConfigurationError(f"no gateway configured for venue {venue!r}") from None
+
+    def for_account(self, account: Account) -> ExchangeGateway:
+        return self.for_venue(account.venue)
+
+    @property
+    def venues(self) -> list[str]:
+        return list(self._gateways)
+
+    def all(self) -> list[ExchangeGateway]:
+        return list(self._gateways.values())
+
+    async def aclose(self) -> None:
+        for gateway in self._gateways.values():
+            await gateway.aclose()

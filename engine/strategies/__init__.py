@@ -1,0 +1,1 @@
+"""Rule strategies: closed candles in (numpy arrays), entry and exit signals out."""

@@ -1,0 +1,258 @@
+"""The signal pipeline: a signal fans out to its followers; for each, size, vet, store the decision, and
+send what was accepted to the order manager. Webhook, LLM and rule signals all come through here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from decimal import Decimal
+
+import structlog
+
+from engine.accounts_view import value_account
+from engine.bus import EventBus
+from engine.clock import Clock
+from engine.domain.accounts import Account, Market, User
+from engine.domain.commands import ClosePosition, SubmitOrder
+from engine.domain.enums import DecisionOutcome, OrderPurpose, OrderType, Side, SignalAction, TradingState
+from engine.domain.events import EntryRefused
+from engine.domain.ids import AccountId, make_client_order_id
+from engine.domain.positions import Position
+from engine.domain.signals import Decision, Refusal, Signal
+from engine.gateways import GatewayRegistry
+from engine.order_manager import OrderManager
+from engine.ports import PriceSource, UnitOfWork, UnitOfWorkFactory
+from risk.checks import vet_entry
+from risk.phases import RolloutPhase
+from risk.profiles import RiskProfile
+from risk.sizing import default_stop, default_take_profit, size_entry
+from risk.snapshot import AccountSnapshot, EntryProposal, HeldPosition
+
+log = structlog.get_logger(__name__)
+
+DUPLICATE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class TradingPolicy:
+    """What the pipeline needs to know from configuration and the system state, read fresh per signal."""
+
+    profiles: dict[str, RiskProfile]
+    phase: RolloutPhase
+    system_state: TradingState
+    cost_rate: Decimal  # fee + slippage buffer used when sizing
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    user: User
+    account: Account
+    positions: list[Position]
+    recent_keys: frozenset[str]
+
+
+class SignalPipeline:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        orders: OrderManager,
+        gateways: GatewayRegistry,
+        prices: PriceSource,
+        clock: Clock,
+        bus: EventBus,
+        policy: Callable[[], TradingPolicy],
+    ) -> None:
+        self._uow = uow
+        self._orders = orders
+        self._gateways = gateways
+        self._prices = prices
+        self._clock = clock
+        self._bus = bus
+        self._policy = policy
+
+    async def handle(self, signal: Signal) -> list[Decision]:
+        """Store the signal, then act on it for every follower; returns the decisions taken."""
+        async with self._uow() as uow:
+            stored = await uow.signals.add(signal, status="received")
+            followers = await self._followers(uow, stored)
+            await uow.commit()
+        if stored.action is SignalAction.EXIT:
+            await self._exit(stored, followers)
+            return []
+        return await self._enter(stored, followers)
+
+    async def _enter(self, signal: Signal, followers: list[Follower]) -> list[Decision]:
+        policy = self._policy()
+        price = self._prices.last_price(signal.symbol)
+        decisions: list[Decision] = []
+        commands: dict[int, SubmitOrder] = {}
+        for follower in followers:
+            decision, command = self._decide(signal, follower, policy, price)
+            decisions.append(decision)
+            if command is not None:
+                commands[len(decisions) - 1] = command
+        async with self._uow() as uow:
+            decisions = await uow.decisions.add_many(decisions)
+            await uow.signals.set_status(signal, "accepted" if commands else "refused")
+            await uow.commit()
+        await self._orders.submit([_with_decision(cmd, decisions[i]) for i, cmd in commands.items()])
+        for decision in decisions:
+            if not decision.is_accepted:
+                log.info(
+                    "risk.refused",
+                    user=decision.user_id,
+                    symbol=decision.symbol,
+                    codes=[r.code for r in decision.refusals],
+                    strategy=decision.strategy,
+                )
+                await self._bus.publish(
+                    EntryRefused(
+                        ts=decision.ts,
+                        user_id=decision.user_id,
+                        symbol=decision.symbol,
+                        side=decision.side,
+                        strategy=decision.strategy,
+                        refusals=decision.refusals,
+                    )
+                )
+        return decisions
+
+    def _decide(
+        self, signal: Signal, follower: Follower, policy: TradingPolicy, price: Decimal | None
+    ) -> tuple[Decision, SubmitOrder | None]:
+        user, account = follower.user, follower.account
+        now = self._clock.now()
+        base = {
+            "user_id": user.id,
+            "symbol": signal.symbol,
+            "side": Side.BUY,
+            "ts": now,
+            "strategy": signal.strategy,
+            "rationale": signal.rationale,
+            "signal_id": signal.id,
+            "signal_key": _key(signal),
+        }
+        market = self._market(account, signal)
+        profile = policy.profiles.get(user.profile.value if user.profile else "")
+        if price is None or market is None or profile is None:
+            reason = Refusal("no_market", f"{signal.symbol} cannot be traded on your account right now.")
+            return Decision(outcome=DecisionOutcome.REFUSED, refusals=(reason,), **base), None  # type: ignore[arg-type]
+        snapshot = self._snapshot(follower, profile, policy, price)
+        stop = signal.stop_price or default_stop(price, profile.stop_loss, market)
+        take_profit = signal.take_profit or default_take_profit(price, profile.take_profit, market)
+        qty = size_entry(snapshot, signal.symbol, market, price, stop, policy.cost_rate)
+        proposal = EntryProposal(
+            symbol=signal.symbol,
+            strategy=signal.strategy,
+            market=market,
+            price=price,
+            signal_price=signal.price,
+            qty=qty,
+            stop_price=stop,
+            fee_rate=policy.cost_rate,
+            signal_key=_key(signal),
+        )
+        refusals = vet_entry(snapshot, proposal)
+        if refusals:
+            decision = Decision(outcome=DecisionOutcome.REFUSED, refusals=refusals, qty=qty, price=price, **base)  # type: ignore[arg-type]
+            return decision, None
+        origin = f"signal:{_key(signal)}:entry"
+        client_order_id = make_client_order_id(account.id, origin)
+        decision = Decision(
+            outcome=DecisionOutcome.ACCEPTED,
+            qty=qty,
+            price=price,  # type: ignore[arg-type]
+            client_order_id=client_order_id,
+            **base,
+        )
+        command = SubmitOrder(
+            user_id=user.id,
+            account_id=account.id,
+            venue=account.venue,
+            symbol=signal.symbol,
+            side=Side.BUY,
+            type=OrderType.MARKET,
+            qty=qty,
+            purpose=OrderPurpose.ENTRY,
+            origin=origin,
+            protective_stop=stop,
+            take_profit=take_profit,
+            strategy=signal.strategy,
+            rationale=signal.rationale,
+            signal_id=signal.id,
+        )
+        return decision, command
+
+    async def _exit(self, signal: Signal, followers: list[Follower]) -> None:
+        closes = []
+        for follower in followers:
+            if not follower.user.trading_state.allows_exits:
+                continue
+            for position in follower.positions:
+                if position.symbol == signal.symbol and position.strategy == signal.strategy:
+                    closes.append(
+                        ClosePosition(
+                            user_id=follower.user.id,
+                            account_id=follower.account.id,
+                            symbol=signal.symbol,
+                            purpose=OrderPurpose.EXIT_SIGNAL,
+                            reason=signal.rationale,
+                        )
+                    )
+        async with self._uow() as uow:
+            await uow.signals.set_status(signal, "accepted" if closes else "no_position")
+            await uow.commit()
+        await self._orders.close_positions(closes)
+
+    async def _followers(self, uow: UnitOfWork, signal: Signal) -> list[Follower]:
+        users = [u for u in await uow.users.followers(signal.strategy) if u.is_onboarded]
+        accounts = {a.user_id: a for a in (await uow.accounts.get_many_for_users([u.id for u in users]))}
+        positions: dict[AccountId, list[Position]] = {}
+        for p in await uow.positions.open_for_accounts([a.id for a in accounts.values()]):
+            positions.setdefault(p.account_id, []).append(p)
+        keys = await uow.decisions.recent_keys([u.id for u in users], self._clock.now() - DUPLICATE_WINDOW)
+        return [
+            Follower(u, accounts[u.id], positions.get(accounts[u.id].id, []), frozenset(keys.get(u.id, ())))
+            for u in users
+            if u.id in accounts
+        ]
+
+    def _market(self, account: Account, signal: Signal) -> Market | None:
+        try:
+            return self._gateways.for_account(account).market(signal.symbol)
+        except Exception:
+            return None
+
+    def _snapshot(
+        self, follower: Follower, profile: RiskProfile, policy: TradingPolicy, price: Decimal
+    ) -> AccountSnapshot:
+        user, account = follower.user, follower.account
+        valued = value_account(user, account, follower.positions, self._prices)
+        equity = valued.equity
+        return AccountSnapshot(
+            user_id=user.id,
+            now=self._clock.now(),
+            profile=profile,
+            phase=policy.phase,
+            capital=user.capital or Decimal(0),
+            equity=equity,
+            free_cash=max(account.managed_cash, Decimal(0)),
+            day_start_equity=account.day_start_equity or equity,
+            peak_equity=max(user.peak_equity, equity),
+            positions=tuple(HeldPosition(v.position.symbol, v.position.qty, v.price) for v in valued.positions),
+            is_paused=user.is_paused,
+            trading_state=user.trading_state,
+            system_state=policy.system_state,
+            is_reduce_only=account.is_reduce_only,
+            cooldown_until=user.cooldown_until,
+            recent_signal_keys=follower.recent_keys,
+        )
+
+
+def _key(signal: Signal) -> str:
+    return signal.idempotency_key or f"signal-{signal.id}"
+
+
+def _with_decision(command: SubmitOrder, decision: Decision) -> SubmitOrder:
+    return replace(command, decision_id=decision.id)

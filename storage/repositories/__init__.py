@@ -1,0 +1,1 @@
+"""Repositories: rows in, domain objects out. Each receives the unit of work's session."""

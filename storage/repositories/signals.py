@@ -1,0 +1,142 @@
+"""Signals and the decisions taken on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from engine.domain.enums import DecisionOutcome, Side, SignalAction, SignalSource
+from engine.domain.ids import DecisionId, SignalId, StrategyId, Symbol, UserId
+from engine.domain.signals import Decision, Refusal, Signal
+from storage.models import DecisionRow, SignalRow
+from storage.repositories.base import SqlRepository, dec, dec_or_none
+
+_signals = SignalRow.__table__
+_decisions = DecisionRow.__table__
+
+
+class SqlSignalRepository(SqlRepository):
+    async def add(self, signal: Signal, status: str) -> Signal:
+        values = {
+            "strategy": signal.strategy,
+            "source": signal.source.value,
+            "symbol": signal.symbol,
+            "action": signal.action.value,
+            "side": signal.side.value,
+            "price": signal.price,
+            "strength": signal.strength,
+            "stop_price": signal.stop_price,
+            "take_profit": signal.take_profit,
+            "rationale": signal.rationale,
+            "timeframe": signal.timeframe,
+            "idempotency_key": signal.idempotency_key,
+            "metadata": signal.metadata,
+            "status": status,
+            "ts": signal.ts,
+        }
+        new_id = (await self.session.execute(insert(_signals).values(**values).returning(_signals.c.id))).scalar_one()
+        return replace(signal, id=SignalId(new_id))
+
+    async def set_status(self, signal: Signal, status: str) -> None:
+        await self.session.execute(update(_signals).where(_signals.c.id == signal.id).values(status=status))
+
+    async def find_by_key(self, idempotency_key: str) -> Signal | None:
+        query = select(_signals).where(_signals.c.idempotency_key == idempotency_key)
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else _signal(row)
+
+
+class SqlDecisionRepository(SqlRepository):
+    async def add_many(self, decisions: Sequence[Decision]) -> list[Decision]:
+        if not decisions:
+            return []
+        rows = [_decision_values(d) for d in decisions]
+        result = await self.session.execute(
+            insert(_decisions).returning(_decisions.c.id, sort_by_parameter_order=True), rows
+        )
+        return [replace(d, id=DecisionId(i)) for d, i in zip(decisions, result.scalars(), strict=True)]
+
+    async def recent_keys(self, user_ids: Sequence[UserId], since: datetime) -> dict[UserId, set[str]]:
+        """Signal keys each user's accepted decisions carried since `since`, for the duplicate check."""
+        found: dict[UserId, set[str]] = {}
+        ids = sorted(set(user_ids))
+        for start in range(0, len(ids), 500):
+            query = select(_decisions.c.user_id, _decisions.c.signal_key).where(
+                _decisions.c.user_id.in_(ids[start : start + 500]),
+                _decisions.c.ts >= since,
+                _decisions.c.outcome == DecisionOutcome.ACCEPTED.value,
+                _decisions.c.signal_key.is_not(None),
+            )
+            for user_id, key in (await self.session.execute(query)).all():
+                found.setdefault(UserId(user_id), set()).add(key)
+        return found
+
+    async def latest_for_user(self, user_id: UserId, limit: int = 5) -> list[Decision]:
+        query = (
+            select(_decisions)
+            .where(_decisions.c.user_id == user_id)
+            .order_by(_decisions.c.ts.desc(), _decisions.c.id.desc())
+            .limit(limit)
+        )
+        return [_decision(row) for row in (await self.session.execute(query)).mappings()]
+
+
+def _decision_values(decision: Decision) -> dict[str, object]:
+    return {
+        "user_id": decision.user_id,
+        "signal_id": decision.signal_id,
+        "symbol": decision.symbol,
+        "side": decision.side.value,
+        "outcome": decision.outcome.value,
+        "refusals": [{"code": r.code, "message": r.message} for r in decision.refusals],
+        "qty": decision.qty,
+        "price": decision.price,
+        "strategy": decision.strategy,
+        "rationale": decision.rationale,
+        "client_order_id": decision.client_order_id,
+        "signal_key": decision.signal_key,
+        "ts": decision.ts,
+    }
+
+
+def _decision(row: RowMapping) -> Decision:
+    return Decision(
+        id=DecisionId(row["id"]),
+        user_id=UserId(row["user_id"]),
+        signal_id=SignalId(row["signal_id"]) if row["signal_id"] is not None else None,
+        symbol=Symbol(row["symbol"]),
+        side=Side(row["side"]),
+        outcome=DecisionOutcome(row["outcome"]),
+        refusals=tuple(Refusal(r["code"], r["message"]) for r in row["refusals"] or ()),
+        qty=dec_or_none(row["qty"]),
+        price=dec_or_none(row["price"]),
+        strategy=row["strategy"],
+        rationale=row["rationale"],
+        client_order_id=row["client_order_id"],
+        signal_key=row["signal_key"],
+        ts=row["ts"],
+    )
+
+
+def _signal(row: RowMapping) -> Signal:
+    return Signal(
+        id=SignalId(row["id"]),
+        strategy=StrategyId(row["strategy"]),
+        source=SignalSource(row["source"]),
+        symbol=Symbol(row["symbol"]),
+        action=SignalAction(row["action"]),
+        side=Side(row["side"]),
+        price=dec(row["price"]),
+        strength=dec(row["strength"]),
+        stop_price=dec_or_none(row["stop_price"]),
+        take_profit=dec_or_none(row["take_profit"]),
+        rationale=row["rationale"],
+        timeframe=row["timeframe"],
+        idempotency_key=row["idempotency_key"],
+        metadata=dict(row["metadata"] or {}),
+        ts=row["ts"],
+    )
