@@ -43,8 +43,8 @@ class HealthChecker:
 def database_probe(engine: AsyncEngine) -> Probe:
     async def probe() -> dict[str, Any]:
         async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        return {"status": OK, "backend": engine.dialect.name}
+            revision = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        return {"status": OK, "backend": engine.dialect.name, "schema": revision}
 
     return probe
 

@@ -5,9 +5,9 @@ Variables are SECTION_FIELD (e.g. TELEGRAM_BOT_TOKEN, DATABASE_URL, RISK_PHASE);
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from engine.config import ExchangeConfig, LlmConfig, MarketConfig, split_csv
@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     jobs: JobsConfig = JobsConfig()
     webhook: WebhookConfig = WebhookConfig()
     log: LogConfig = LogConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, values: Any) -> Any:
+        """`NAME=` in .env or the environment means "not set", as in .env.example."""
+        if isinstance(values, dict):
+            return {k: cls._empty_means_default(v) for k, v in values.items() if v != ""}
+        return values
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,6 +12,7 @@ class DatabaseConfig(BaseModel):
 
     url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)  # may carry a password
     encryption_key: SecretStr | None = None  # Fernet key (urlsafe base64, 32 bytes) for API keys at rest
+    search_path: str | None = None  # PostgreSQL schema to use (search_path); None = the server's default
     pool_size: int = 10
     echo: bool = False
 

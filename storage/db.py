@@ -33,7 +33,7 @@ def create_engine(config: DatabaseConfig) -> AsyncEngine:
         pool_size=config.pool_size,
         max_overflow=config.pool_size,
         pool_pre_ping=True,
-        connect_args=_postgres_connect_args(url.query),
+        connect_args=_postgres_connect_args(config.search_path),
     )
 
 
@@ -48,8 +48,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _postgres_connect_args(query: Any) -> dict[str, Any]:
-    return {"server_settings": {"application_name": "tradebot"}}
+def _postgres_connect_args(schema: str | None) -> dict[str, Any]:
+    settings = {"application_name": "tradebot"}
+    if schema:
+        settings["search_path"] = schema
+    return {"server_settings": settings}
 
 
 def describe_url(config: DatabaseConfig) -> str:

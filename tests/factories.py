@@ -1,0 +1,97 @@
+"""Builders with fixed values for tests, and small real implementations of the market-data port."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from engine.domain.accounts import Market
+from engine.domain.enums import OrderPurpose, OrderType, Side
+from engine.domain.ids import AccountId, ClientOrderId, Symbol, UserId
+from engine.domain.orders import Order
+from engine.domain.venue import PriceBar
+
+T0 = datetime(2018, 1, 10, 12, 0, tzinfo=UTC)
+ETH = Symbol("ETH/USDT")
+ADA = Symbol("ADA/USDT")
+
+ETH_MARKET = Market(
+    symbol=ETH,
+    base="ETH",
+    quote="USDT",
+    price_step=Decimal("0.01"),
+    amount_step=Decimal("0.0001"),
+    min_qty=Decimal("0.0001"),
+    min_notional=Decimal(5),
+)
+ADA_MARKET = Market(
+    symbol=ADA,
+    base="ADA",
+    quote="USDT",
+    price_step=Decimal("0.00001"),
+    amount_step=Decimal("0.1"),
+    min_qty=Decimal("0.1"),
+    min_notional=Decimal(5),
+)
+
+
+class SettablePrices:
+    """Market data the test moves by hand: a real `MarketFeed`, just not fed by an exchange."""
+
+    def __init__(self, prices: dict[Symbol, Decimal] | None = None) -> None:
+        self.prices: dict[Symbol, Decimal] = dict(prices or {})
+        self.symbols = list(self.prices)
+        self._bars: dict[Symbol, PriceBar] = {}
+
+    def last_price(self, symbol: Symbol) -> Decimal | None:
+        return self.prices.get(symbol)
+
+    def set(
+        self,
+        symbol: Symbol,
+        price: Decimal | str,
+        *,
+        low: str | None = None,
+        high: str | None = None,
+        ts: datetime = T0,
+    ) -> PriceBar:
+        value = Decimal(price)
+        previous = self.prices.get(symbol, value)
+        self.prices[symbol] = value
+        if symbol not in self.symbols:
+            self.symbols.append(symbol)
+        bar = PriceBar(
+            symbol=symbol,
+            open=previous,
+            last=value,
+            ts=ts,
+            high=Decimal(high) if high else max(previous, value),
+            low=Decimal(low) if low else min(previous, value),
+        )
+        self._bars[symbol] = bar
+        return bar
+
+    def take_bars(self) -> dict[Symbol, PriceBar]:
+        bars, self._bars = self._bars, {}
+        return bars
+
+
+def make_order(**changes: object) -> Order:
+    order = Order(
+        client_order_id=ClientOrderId("tb-test-1"),
+        user_id=UserId(1),
+        account_id=AccountId(1),
+        symbol=ETH,
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        qty=Decimal("1"),
+        purpose=OrderPurpose.ENTRY,
+        created_at=T0,
+        updated_at=T0,
+    )
+    return replace(order, **changes)  # type: ignore[arg-type]
+
+
+def later(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
