@@ -33,7 +33,7 @@ from engine.paper_exchange import PaperExchange
 from engine.paper_matching import FillModel
 from engine.runtime import ReplayDriver, TradingEngine
 from engine.strategies.base import StrategyRunner
-from engine.strategies.ema_cross import EmaCrossover
+from engine.strategies.catalog import builtin_rules
 from engine.system import SystemControl
 from engine.users import AccessPolicy
 from jobs.scheduler import JobRunner, JobStats
@@ -75,7 +75,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         fill_model = FillModel(fee_rate=settings.exchange.fee_rate, slippage=settings.exchange.slippage)
         paper = PaperExchange(uow, feed, clock, markets, fill_model)
         gateways = GatewayRegistry([paper])
-        strategies = StrategyRunner([EmaCrossover(12, 26, settings.market.timeframe)], clock)
+        strategies = StrategyRunner(builtin_rules(settings.market.timeframe), clock)
         system = SystemControl(
             uow,
             clock,

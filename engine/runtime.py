@@ -22,8 +22,9 @@ from engine.monitor import PositionMonitor
 from engine.order_manager import OrderManager
 from engine.paper_exchange import PaperExchange
 from engine.portfolio import PortfolioService
-from engine.ports import MarketFeed, StrategyRecord, UnitOfWorkFactory
+from engine.ports import MarketFeed, UnitOfWorkFactory
 from engine.strategies.base import StrategyRunner
+from engine.strategy_control import StrategyControl
 from engine.system import SystemControl
 from engine.trading import SignalPipeline
 from engine.users import AccessPolicy, UserService
@@ -46,6 +47,7 @@ class TradingEngine:
     monitor: PositionMonitor
     users: UserService
     portfolio: PortfolioService
+    strategy_control: StrategyControl
 
     @classmethod
     def assemble(
@@ -80,6 +82,7 @@ class TradingEngine:
             monitor,
             users,
             PortfolioService(uow, feed),
+            StrategyControl(uow, clock, strategies, lambda: system.profiles),
         )
         paper.on_execution(engine._on_paper_execution)
         return engine
@@ -87,15 +90,7 @@ class TradingEngine:
     async def start(self) -> None:
         """Load persisted controls and register the strategies this process runs."""
         await self.system.load()
-        async with self.uow() as uow:
-            records = [
-                StrategyRecord(id=s.id, kind="rule", description=s.description) for s in self.strategies.strategies
-            ]
-            await uow.strategies.ensure(records, self.clock.now())
-            for record in await uow.strategies.list():
-                if record.id in {s.id for s in self.strategies.strategies}:
-                    self.strategies.set_enabled(record.id, record.enabled)  # type: ignore[arg-type]
-            await uow.commit()
+        await self.strategy_control.load()
 
     async def record_error(self, source: str, message: str, context: dict[str, object] | None = None) -> None:
         """Keep a processing error for `/errors` and the admin report; never raises."""

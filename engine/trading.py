@@ -26,7 +26,7 @@ from engine.ports import PriceSource, UnitOfWork, UnitOfWorkFactory
 from risk.checks import vet_entry
 from risk.phases import RolloutPhase
 from risk.profiles import RiskProfile
-from risk.sizing import default_stop, default_take_profit, size_entry
+from risk.sizing import entry_exit_prices, size_entry
 from risk.snapshot import AccountSnapshot, EntryProposal, HeldPosition
 
 log = structlog.get_logger(__name__)
@@ -139,8 +139,9 @@ class SignalPipeline:
             reason = Refusal("no_market", f"{signal.symbol} cannot be traded on your account right now.")
             return Decision(outcome=DecisionOutcome.REFUSED, refusals=(reason,), **base), None  # type: ignore[arg-type]
         snapshot = self._snapshot(follower, profile, policy, price)
-        stop = signal.stop_price or default_stop(price, profile.stop_loss, market)
-        take_profit = signal.take_profit or default_take_profit(price, profile.take_profit, market)
+        stop, take_profit = entry_exit_prices(
+            price, profile.stop_loss, profile.take_profit, market, signal.stop_price, signal.take_profit
+        )
         qty = size_entry(snapshot, signal.symbol, market, price, stop, policy.cost_rate)
         proposal = EntryProposal(
             symbol=signal.symbol,

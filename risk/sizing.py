@@ -40,3 +40,22 @@ def default_stop(price: Decimal, distance: Decimal, market: Market) -> Decimal:
 
 def default_take_profit(price: Decimal, distance: Decimal, market: Market) -> Decimal:
     return market.round_price(price * (1 + distance))
+
+
+def entry_exit_prices(
+    price: Decimal,
+    profile_stop: Decimal,
+    profile_take_profit: Decimal,
+    market: Market,
+    suggested_stop: Decimal | None = None,
+    suggested_take_profit: Decimal | None = None,
+) -> tuple[Decimal, Decimal]:
+    """Stop and take-profit for a long entry at `price`: the signal's suggestions where they make sense, but the
+    stop never further below the price than the profile's stop-loss distance (the profile may only tighten)."""
+    stop = default_stop(price, profile_stop, market)
+    if suggested_stop is not None and 0 < suggested_stop < price:
+        stop = max(stop, market.round_price(suggested_stop))
+    take_profit = default_take_profit(price, profile_take_profit, market)
+    if suggested_take_profit is not None and suggested_take_profit > price:
+        take_profit = market.round_price(suggested_take_profit)
+    return stop, take_profit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -38,13 +39,54 @@ class RuleStrategy(Protocol):
         """One sentence a user understands, explaining the signal at `index`."""
         ...
 
+    def hints(self, candles: Candles, index: int, action: int, state: Any) -> SignalHints:
+        """Strength and exit hints for the signal at the last candle `state` has seen (`index`)."""
+        ...
+
+
+MIN_STOP_DISTANCE = 0.002  # exit hints closer than this to the price are noise, not a stop
+MAX_STOP_DISTANCE = 0.25
+
 
 @dataclass(frozen=True, slots=True)
-class StrategyParameters:
-    """Exit hints a rule attaches to its entries (fractions of the entry price); the user's profile may tighten them."""
+class SignalHints:
+    """What a rule attaches to a signal: how decisive it is (0..1) and, for entries, a suggested stop-loss and
+    take-profit as fractions of the entry price. The user's profile may tighten the stop."""
 
-    stop_loss: Decimal | None = None
-    take_profit: Decimal | None = None
+    strength: float = 1.0
+    stop_loss: float | None = None
+    take_profit: float | None = None
+
+    @classmethod
+    def for_entry(cls, strength: float, stop_distance: float, target_distance: float, price: float) -> SignalHints:
+        """Hints from distances in price units; NaN distances (indicators still warming up) give no hint."""
+        strength = min(max(strength, 0.0), 1.0) if math.isfinite(strength) else 1.0
+        if not (price > 0 and math.isfinite(stop_distance) and math.isfinite(target_distance)):
+            return cls(strength)
+        stop = min(max(stop_distance / price, MIN_STOP_DISTANCE), MAX_STOP_DISTANCE)
+        target = min(max(target_distance / price, MIN_STOP_DISTANCE), 1.0)
+        return cls(strength, stop, target)
+
+    def stop_price(self, price: Decimal) -> Decimal | None:
+        return None if self.stop_loss is None else price * (1 - _fraction(self.stop_loss))
+
+    def take_profit_price(self, price: Decimal) -> Decimal | None:
+        return None if self.take_profit is None else price * (1 + _fraction(self.take_profit))
+
+
+def _fraction(value: float) -> Decimal:
+    return Decimal(f"{value:.6f}")
+
+
+def alternate(enters: npt.NDArray[np.bool_], exits: npt.NDArray[np.bool_], in_trade: bool) -> tuple[SignalArray, bool]:
+    """Entries only when out of a trade, exits only when in one: the actions, and whether a trade is open after."""
+    actions = np.zeros(enters.shape[0], dtype=np.int8)
+    for i in np.flatnonzero(enters | exits).tolist():
+        if not in_trade and enters[i]:
+            actions[i], in_trade = ENTER, True
+        elif in_trade and exits[i]:
+            actions[i], in_trade = EXIT, False
+    return actions, in_trade
 
 
 class StrategyRunner:
@@ -88,14 +130,20 @@ class StrategyRunner:
 
     def _signal(self, strategy: RuleStrategy, candles: Candles, action: int, state: Any) -> Signal:
         index = len(candles) - 1
+        price = candles.price(candles.close, index)
+        hints = strategy.hints(candles, index, action, state)
+        is_entry = action == ENTER
         return Signal(
             strategy=strategy.id,
             symbol=candles.symbol,
-            action=SignalAction.ENTER if action == ENTER else SignalAction.EXIT,
-            side=Side.BUY if action == ENTER else Side.SELL,
-            price=candles.price(candles.close, index),
+            action=SignalAction.ENTER if is_entry else SignalAction.EXIT,
+            side=Side.BUY if is_entry else Side.SELL,
+            price=price,
             ts=self._clock.now(),
             source=SignalSource.RULE,
+            strength=Decimal(f"{hints.strength:.4f}"),
+            stop_price=hints.stop_price(price) if is_entry else None,
+            take_profit=hints.take_profit_price(price) if is_entry else None,
             rationale=strategy.rationale(candles, index, action, state),
             timeframe=candles.timeframe,
             idempotency_key=f"{strategy.id}:{candles.symbol}:{int(candles.ts[index])}",
