@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler as _CallbackQueryHandler
 from bot.context import BotContext, Services
 from bot.handlers.account import account_handlers, fallback_handlers
 from bot.handlers.onboarding import onboarding_handler
+from bot.handlers.strategies import strategy_handlers
 from bot.help_text import USER_COMMANDS
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,8 @@ def build_application(
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(onboarding_handler())
     for handler in account_handlers():
+        application.add_handler(handler)  # type: ignore[arg-type]
+    for handler in strategy_handlers():
         application.add_handler(handler)  # type: ignore[arg-type]
     application.add_handler(_CallbackQueryHandler(expired_button, pattern=InvalidCallbackData))
     for handler in fallback_handlers():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,8 +47,8 @@ def in_pieces(strategy, candles: Candles, sizes: list[int]) -> np.ndarray:
 def reference_rsi(closes: list[float], period: int) -> list[float]:
     """Wilder's RSI written the textbook way, as a check on the resumable one."""
     out = [math.nan] * len(closes)
-    gains = [max(b - a, 0.0) for a, b in zip(closes, closes[1:], strict=False)]
-    losses = [max(a - b, 0.0) for a, b in zip(closes, closes[1:], strict=False)]
+    gains = [max(b - a, 0.0) for a, b in itertools.pairwise(closes)]
+    losses = [max(a - b, 0.0) for a, b in itertools.pairwise(closes)]
     average_gain, average_loss = sum(gains[:period]) / period, sum(losses[:period]) / period
     for i in range(period, len(gains) + 1):
         if i > period:
@@ -93,7 +94,9 @@ def test_incremental_signals_equal_the_whole_series_bit_for_bit_on_every_recorde
 
 
 @settings(max_examples=20, deadline=None)
-@given(sizes=st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=8), name=st.sampled_from(list(RULES)))
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=8), name=st.sampled_from(list(RULES))
+)
 def test_any_split_of_the_feed_gives_the_same_signals(sizes: list[int], name: str):
     candles = recorded()["LTC/BTC"].head(1500)
     strategy = rule_strategy(name, candles.timeframe)
