@@ -41,6 +41,8 @@ class WebhookConfig(BaseModel):
 
     secret: SecretStr | None = None  # HMAC-SHA256 key for POST /webhook; the endpoint refuses all without it
     window_seconds: int = Field(300, ge=1)  # signals older or newer than this are refused (replay protection)
+    duplicate_seconds: int = Field(60, ge=0)  # the same content again within this time is a duplicate
+    max_body_bytes: int = Field(16_384, ge=1024, le=1_048_576)
 
 
 class LogConfig(BaseModel):

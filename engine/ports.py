@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from engine.domain.accounts import Account, Market, User
-from engine.domain.enums import TradingState, UserStatus
+from engine.domain.enums import SignalSource, TradingState, UserStatus
 from engine.domain.ids import AccountId, ClientOrderId, StrategyId, Symbol, TelegramId, UserId
 from engine.domain.orders import Order
 from engine.domain.positions import Position
@@ -147,10 +147,23 @@ class PositionRepository(Protocol):
     async def closed_since(self, moment: datetime) -> list[Position]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSignal:
+    signal: Signal
+    status: str  # received, accepted, refused, no_position, failed, disabled, expired
+    received_at: datetime | None = None  # inbound signals: wall-clock arrival
+
+
 class SignalRepository(Protocol):
     async def add(self, signal: Signal, status: str) -> Signal: ...
     async def set_status(self, signal: Signal, status: str) -> None: ...
     async def find_by_key(self, idempotency_key: str) -> Signal | None: ...
+    async def add_inbound(self, signal: Signal, content_hash: str, received_at: datetime) -> Signal | None:
+        """Store an inbound signal as received unless its idempotency key is taken (then None: a duplicate)."""
+        ...
+
+    async def find_duplicate(self, idempotency_key: str, content_hash: str, since: datetime) -> StoredSignal | None: ...
+    async def pending(self, source: SignalSource) -> list[StoredSignal]: ...
 
 
 class DecisionRepository(Protocol):

@@ -3,6 +3,7 @@ send what was accepted to the order manager. Webhook, LLM and rule signals all c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -70,17 +71,20 @@ class SignalPipeline:
         self._clock = clock
         self._bus = bus
         self._policy = policy
+        self._lock = asyncio.Lock()
 
     async def handle(self, signal: Signal) -> list[Decision]:
-        """Store the signal, then act on it for every follower; returns the decisions taken."""
-        async with self._uow() as uow:
-            stored = await uow.signals.add(signal, status="received")
-            followers = await self._followers(uow, stored)
-            await uow.commit()
-        if stored.action is SignalAction.EXIT:
-            await self._exit(stored, followers)
-            return []
-        return await self._enter(stored, followers)
+        """Store the signal (unless it was stored on arrival), then act on it for every follower; returns the
+        decisions taken. One signal at a time, so two signals never both see a follower without a position."""
+        async with self._lock:
+            async with self._uow() as uow:
+                stored = signal if signal.id is not None else await uow.signals.add(signal, status="received")
+                followers = await self._followers(uow, stored)
+                await uow.commit()
+            if stored.action is SignalAction.EXIT:
+                await self._exit(stored, followers)
+                return []
+            return await self._enter(stored, followers)
 
     async def _enter(self, signal: Signal, followers: list[Follower]) -> list[Decision]:
         policy = self._policy()

@@ -114,6 +114,8 @@ class SignalRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", Json, default=dict)
     status: Mapped[str] = mapped_column(String(16))
     ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # inbound: same content = duplicate
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # inbound signals: wall-clock arrival
 
 
 class DecisionRow(Base):

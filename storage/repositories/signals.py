@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 
 from engine.domain.enums import DecisionOutcome, Side, SignalAction, SignalSource
 from engine.domain.ids import DecisionId, SignalId, StrategyId, Symbol, UserId
 from engine.domain.signals import Decision, Refusal, Signal
+from engine.ports import StoredSignal
 from storage.models import DecisionRow, SignalRow
 from storage.repositories.base import SqlRepository, dec, dec_or_none
 
@@ -21,24 +24,8 @@ _decisions = DecisionRow.__table__
 
 class SqlSignalRepository(SqlRepository):
     async def add(self, signal: Signal, status: str) -> Signal:
-        values = {
-            "strategy": signal.strategy,
-            "source": signal.source.value,
-            "symbol": signal.symbol,
-            "action": signal.action.value,
-            "side": signal.side.value,
-            "price": signal.price,
-            "strength": signal.strength,
-            "stop_price": signal.stop_price,
-            "take_profit": signal.take_profit,
-            "rationale": signal.rationale,
-            "timeframe": signal.timeframe,
-            "idempotency_key": signal.idempotency_key,
-            "metadata": signal.metadata,
-            "status": status,
-            "ts": signal.ts,
-        }
-        new_id = (await self.session.execute(insert(_signals).values(**values).returning(_signals.c.id))).scalar_one()
+        statement = insert(_signals).values(**_signal_values(signal, status)).returning(_signals.c.id)
+        new_id = (await self.session.execute(statement)).scalar_one()
         return replace(signal, id=SignalId(new_id))
 
     async def set_status(self, signal: Signal, status: str) -> None:
@@ -48,6 +35,33 @@ class SqlSignalRepository(SqlRepository):
         query = select(_signals).where(_signals.c.idempotency_key == idempotency_key)
         row = (await self.session.execute(query)).mappings().first()
         return None if row is None else _signal(row)
+
+    async def add_inbound(self, signal: Signal, content_hash: str, received_at: datetime) -> Signal | None:
+        """Store an inbound signal as received, unless its idempotency key is already taken (then None)."""
+        values = {**_signal_values(signal, "received"), "content_hash": content_hash, "received_at": received_at}
+        dialect = self.session.get_bind().dialect.name
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_signals).values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_signals.c.id)
+        new_id = (await self.session.execute(statement)).scalar_one_or_none()
+        return None if new_id is None else replace(signal, id=SignalId(new_id))
+
+    async def find_duplicate(self, idempotency_key: str, content_hash: str, since: datetime) -> StoredSignal | None:
+        """The stored signal with this key (ever), or with this content received since `since`."""
+        by_key = _signals.c.idempotency_key == idempotency_key
+        by_content = and_(_signals.c.content_hash == content_hash, _signals.c.received_at >= since)
+        query = select(_signals).where(or_(by_key, by_content)).order_by(_signals.c.id).limit(1)
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else StoredSignal(_signal(row), row["status"], row["received_at"])
+
+    async def pending(self, source: SignalSource) -> list[StoredSignal]:
+        """Signals from `source` stored but never processed (the process stopped in between)."""
+        query = (
+            select(_signals)
+            .where(_signals.c.source == source.value, _signals.c.status == "received")
+            .order_by(_signals.c.id)
+        )
+        rows = (await self.session.execute(query)).mappings()
+        return [StoredSignal(_signal(row), row["status"], row["received_at"]) for row in rows]
 
 
 class SqlDecisionRepository(SqlRepository):
@@ -83,6 +97,26 @@ class SqlDecisionRepository(SqlRepository):
             .limit(limit)
         )
         return [_decision(row) for row in (await self.session.execute(query)).mappings()]
+
+
+def _signal_values(signal: Signal, status: str) -> dict[str, object]:
+    return {
+        "strategy": signal.strategy,
+        "source": signal.source.value,
+        "symbol": signal.symbol,
+        "action": signal.action.value,
+        "side": signal.side.value,
+        "price": signal.price,
+        "strength": signal.strength,
+        "stop_price": signal.stop_price,
+        "take_profit": signal.take_profit,
+        "rationale": signal.rationale,
+        "timeframe": signal.timeframe,
+        "idempotency_key": signal.idempotency_key,
+        "metadata": signal.metadata,
+        "status": status,
+        "ts": signal.ts,
+    }
 
 
 def _decision_values(decision: Decision) -> dict[str, object]:
