@@ -118,7 +118,14 @@ class SignalInbox:
                 signal, arrived = await asyncio.wait_for(self._queue.get(), timeout=0.5)
             except TimeoutError:
                 continue
-            await self.process(signal, arrived)
+            try:
+                await self.process(signal, arrived)
+            finally:
+                self._queue.task_done()
+
+    async def idle(self) -> None:
+        """Wait until every queued signal has been processed (a worker must be running)."""
+        await self._queue.join()
 
     async def process(self, signal: Signal, arrived: float) -> str:
         status = await self._process(signal)

@@ -31,9 +31,11 @@ async def webhook_product(
     database: DatabaseConfig, standin: TelegramStandIn, secret: str | None = SECRET
 ) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     config = WebhookConfig(secret=SecretStr(secret) if secret else None)
-    async with running_product(product_settings(database, webhook=config), standin) as runtime:
-        async with httpx.AsyncClient(base_url=runtime.http_url) as http:
-            yield runtime, http
+    async with (
+        running_product(product_settings(database, webhook=config), standin) as runtime,
+        httpx.AsyncClient(base_url=runtime.http_url) as http,
+    ):
+        yield runtime, http
 
 
 async def follower(runtime: Runtime, user: ChatUser = ANN) -> None:

@@ -57,9 +57,7 @@ async def rows(uow: SqlUnitOfWorkFactory, sql: str) -> list[tuple]:  # type: ign
 async def drain(inbox: SignalInbox) -> None:
     stop = asyncio.Event()
     worker = asyncio.create_task(inbox.run(stop))
-    while inbox.waiting:
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)
+    await inbox.idle()
     stop.set()
     await worker
 
