@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from engine.domain.ids import Symbol
@@ -49,18 +49,65 @@ class MarketConfig(BaseModel):
     _split = field_validator("symbols", mode="before")(split_csv)
 
 
+class ModelPrice(BaseModel):
+    """USD per million tokens, as Anthropic bills them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input: Decimal = Field(ge=0)
+    output: Decimal = Field(ge=0)
+    cache_read: Decimal = Field(Decimal(0), ge=0)
+    cache_write: Decimal = Field(Decimal(0), ge=0)
+
+
+# Anthropic's published prices. The agent forces its decision tool, which needs thinking off: the 5.5
+# generation (claude-sonnet-5-5, claude-opus-5-5) refuses forced tool choice, so it is not listed.
+DEFAULT_PRICES = {
+    "claude-haiku-4-5": ModelPrice(
+        input=Decimal(1), output=Decimal(5), cache_read=Decimal("0.10"), cache_write=Decimal("1.25")
+    ),
+    "claude-sonnet-5": ModelPrice(
+        input=Decimal(2), output=Decimal(10), cache_read=Decimal("0.20"), cache_write=Decimal("2.50")
+    ),
+    "claude-opus-5": ModelPrice(
+        input=Decimal(5), output=Decimal(25), cache_read=Decimal("0.50"), cache_write=Decimal("6.25")
+    ),
+}
+
+
 class LlmConfig(BaseModel):
     """The Anthropic agent strategy; off without an API key."""
 
     model_config = ConfigDict(frozen=True)
 
     api_key: SecretStr | None = None
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-haiku-4-5"
     base_url: str | None = None  # None = Anthropic's API
     daily_budget_usd: Decimal = Field(Decimal("5"), ge=0)
     timeout_seconds: float = Field(30.0, gt=0)
     max_retries: int = Field(2, ge=0, le=5)
+    prices: dict[str, ModelPrice] = DEFAULT_PRICES  # per model; a model without a price is refused
+    interval_seconds: float = Field(900.0, ge=10)  # how often each symbol is looked at
+    symbols: Annotated[list[Symbol], NoDecode] = []  # empty: every market symbol
+    context_candles: int = Field(96, ge=30, le=500)  # candles summarised for the model
+    cache_ttl_seconds: float = Field(600.0, ge=0)  # identical contexts within this time reuse the answer
+    min_confidence: float = Field(0.6, ge=0, le=1)  # less confident answers are treated as "hold"
+    max_tokens: int = Field(400, ge=64, le=4096)
+    backoff_seconds: float = Field(30.0, gt=0)  # first pause after a rate limit or timeout; doubles after each
+    max_backoff_seconds: float = Field(1800.0, gt=0)
+
+    _split = field_validator("symbols", mode="before")(split_csv)
+
+    @model_validator(mode="after")
+    def _priced(self) -> LlmConfig:
+        if self.model not in self.prices:
+            raise ValueError(f"no price for model {self.model!r}: add it to ANTHROPIC_PRICES (USD per million tokens)")
+        return self
 
     @property
     def is_enabled(self) -> bool:
         return self.api_key is not None and bool(self.api_key.get_secret_value())
+
+    @property
+    def price(self) -> ModelPrice:
+        return self.prices[self.model]

@@ -229,6 +229,38 @@ class StrategyRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LlmUsageRecord:
+    """One decision asked of the LLM: its tokens and cost, or a cache hit (no call), or a failed call."""
+
+    ts: datetime
+    model: str
+    symbol: str
+    cost_usd: Decimal
+    outcome: str  # ok, invalid, cache_hit, unavailable, error
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LlmUsageSummary:
+    calls: int  # calls that reached the API and were billed
+    cache_hits: int
+    invalid: int
+    failures: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+
+
+class LlmUsageRepository(Protocol):
+    async def add(self, record: LlmUsageRecord) -> None: ...
+    async def summary(self, since: datetime) -> LlmUsageSummary: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxMessage:
     chat_id: int
     kind: str
@@ -277,6 +309,7 @@ class UnitOfWork(Protocol):
     paper: PaperLedger
     notifications: NotificationRepository
     strategies: StrategyRepository
+    llm_usage: LlmUsageRepository
 
     async def __aenter__(self) -> Self: ...
 
