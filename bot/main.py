@@ -12,11 +12,10 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from starlette.routing import BaseRoute
 from telegram.error import Conflict, TelegramError
 
 from bot.app import BuilderHook, build_application, publish_commands
@@ -25,16 +24,15 @@ from bot.health import DISABLED, OK, HealthChecker, database_probe, static_probe
 from bot.http_server import build_http_app, make_server
 from bot.notifier import Notifier
 from bot.settings import Settings
-from bot.webhook import WebhookContext, webhook_routes
+from bot.signal_sources import start_llm_agent, start_webhook
 from engine.bus import EventBus
-from engine.clock import SimClock, SystemClock
+from engine.clock import SimClock
 from engine.gateways import GatewayRegistry
 from engine.market_data.recorded_markets import load_replay_series, replay_markets
 from engine.market_data.replay import ReplayFeed, ms_to_datetime
 from engine.paper_exchange import PaperExchange
 from engine.paper_matching import FillModel
 from engine.runtime import ReplayDriver, TradingEngine
-from engine.signal_inbox import SignalInbox
 from engine.strategies.base import StrategyRunner
 from engine.strategies.catalog import builtin_rules
 from engine.system import SystemControl
@@ -168,6 +166,7 @@ async def _start(
     stack.push_async_callback(services.notifier.drain)
     _background(stack, services.notifier.run, "notifier")
     jobs = _start_jobs(stack, services, settings)
+    start_llm_agent(stack, services, settings, jobs)
     replay = ReplayDriver(
         engine,
         services.extras["replay_feed"],
@@ -179,7 +178,7 @@ async def _start(
 
 
 async def _start_http(stack: AsyncExitStack, services: Services, settings: Settings) -> str:
-    routes = await _start_webhook(stack, services, settings)
+    routes = await start_webhook(stack, services, settings, _background)
     server, sock = make_server(build_http_app(services.health, routes), settings.host, settings.port)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
 
@@ -193,35 +192,6 @@ async def _start_http(stack: AsyncExitStack, services: Services, settings: Setti
         await asyncio.sleep(0.01)
     host, port = sock.getsockname()[:2]
     return f"http://{host}:{port}"
-
-
-async def _start_webhook(stack: AsyncExitStack, services: Services, settings: Settings) -> list[BaseRoute]:
-    """The signal inbox (its worker, and what a previous run left unprocessed) behind POST /webhook."""
-    engine, config = services.engine, settings.webhook
-    inbox = SignalInbox(
-        engine.uow,
-        engine.pipeline,
-        SystemClock(),
-        is_enabled=engine.strategy_control.is_enabled,
-        duplicate_ttl=timedelta(seconds=config.duplicate_seconds),
-        max_age=timedelta(seconds=config.window_seconds),
-        record_error=engine.record_error,
-    )
-    await inbox.recover()
-    _background(stack, inbox.run, "signal-inbox")
-    services.extras["signal_inbox"] = inbox
-    context = WebhookContext(
-        inbox=inbox,
-        secret=config.secret,
-        window=timedelta(seconds=config.window_seconds),
-        max_body_bytes=config.max_body_bytes,
-        symbols=engine.feed.symbols,
-        prices=engine.feed,
-        engine_clock=engine.clock,
-        wall_clock=SystemClock(),
-        record_error=engine.record_error,
-    )
-    return webhook_routes(context)
 
 
 async def _start_telegram(stack: AsyncExitStack, services: Services, telegram: BuilderHook | None) -> Any | None:
