@@ -43,7 +43,7 @@ class EmbeddedServer(uvicorn.Server):
 def make_server(app: Starlette, host: str, port: int) -> tuple[EmbeddedServer, socket.socket]:
     """Bind first (port 0 picks a free one), so the caller knows the address before serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=2)

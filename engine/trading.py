@@ -4,7 +4,7 @@ send what was accepted to the order manager. Webhook, LLM and rule signals all c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -18,7 +18,7 @@ from engine.domain.accounts import Account, Market, User
 from engine.domain.commands import ClosePosition, SubmitOrder
 from engine.domain.enums import DecisionOutcome, OrderPurpose, OrderType, Side, SignalAction, TradingState
 from engine.domain.events import EntryRefused
-from engine.domain.ids import AccountId, make_client_order_id
+from engine.domain.ids import AccountId, StrategyId, Symbol, UserId, make_client_order_id
 from engine.domain.positions import Position
 from engine.domain.signals import Decision, Refusal, Signal
 from engine.gateways import GatewayRegistry
@@ -51,6 +51,24 @@ class Follower:
     account: Account
     positions: list[Position]
     recent_keys: frozenset[str]
+    pending: tuple[HeldPosition, ...] = ()  # entries accepted earlier in the same run, not filled yet
+    reserved: Decimal = Decimal(0)  # the cash those entries will take
+
+    @property
+    def pending_costs(self) -> Decimal:
+        """Fees and slippage the pending entries will cost: the equity they will take."""
+        return self.reserved - sum((p.value for p in self.pending), start=Decimal(0))
+
+    def after_entry(self, decision: Decision, cost_rate: Decimal) -> Follower:
+        """This follower as the next signal of the run must see them: holding what was just accepted."""
+        assert decision.qty is not None and decision.price is not None
+        held = HeldPosition(decision.symbol, decision.qty, decision.price)
+        return replace(
+            self,
+            pending=(*self.pending, held),
+            reserved=self.reserved + held.value * (1 + cost_rate),
+            recent_keys=self.recent_keys | {decision.signal_key or ""},
+        )
 
 
 class SignalPipeline:
@@ -75,52 +93,76 @@ class SignalPipeline:
 
     async def handle(self, signal: Signal) -> list[Decision]:
         """Store the signal (unless it was stored on arrival), then act on it for every follower; returns the
-        decisions taken. One signal at a time, so two signals never both see a follower without a position."""
-        async with self._lock:
-            async with self._uow() as uow:
-                stored = signal if signal.id is not None else await uow.signals.add(signal, status="received")
-                followers = await self._followers(uow, stored)
-                await uow.commit()
-            if stored.action is SignalAction.EXIT:
-                await self._exit(stored, followers)
-                return []
-            return await self._enter(stored, followers)
+        decisions taken."""
+        return await self.handle_many([signal])
 
-    async def _enter(self, signal: Signal, followers: list[Follower]) -> list[Decision]:
+    async def handle_many(self, signals: Sequence[Signal]) -> list[Decision]:
+        """Act on signals in their order, one batch at a time (never two batches at once, so two signals never
+        both see a follower without a position). Consecutive entries are decided together: the followers are
+        read once, each entry accepted counts against the follower's limits for the next ones, the decisions
+        are stored together and the orders sent as one batch. An exit ends the run of entries before it."""
+        decisions: list[Decision] = []
+        async with self._lock:
+            for run in _runs(signals):
+                stored, followers = await self._load(run)
+                if stored[0].action is SignalAction.EXIT:
+                    await self._exit(stored, followers)
+                else:
+                    decisions += await self._enter(stored, followers)
+        return decisions
+
+    async def _load(self, signals: list[Signal]) -> tuple[list[Signal], dict[StrategyId, list[Follower]]]:
+        async with self._uow() as uow:
+            stored = [s if s.id is not None else await uow.signals.add(s, status="received") for s in signals]
+            followers = {s.strategy: await self._followers(uow, s) for s in {s.strategy: s for s in stored}.values()}
+            await uow.commit()
+        return stored, followers
+
+    async def _enter(self, signals: list[Signal], followers: dict[StrategyId, list[Follower]]) -> list[Decision]:
         policy = self._policy()
-        price = self._prices.last_price(signal.symbol)
         decisions: list[Decision] = []
         commands: dict[int, SubmitOrder] = {}
-        for follower in followers:
-            decision, command = self._decide(signal, follower, policy, price)
-            decisions.append(decision)
-            if command is not None:
-                commands[len(decisions) - 1] = command
+        current: dict[UserId, Follower] = {}  # a follower seen by an earlier signal of the run, as it left it
+        statuses: dict[int, str] = {}
+        for index, signal in enumerate(signals):
+            price = self._prices.last_price(signal.symbol)
+            statuses[index] = "refused"
+            for follower in followers[signal.strategy]:
+                follower = current.get(follower.user.id, follower)
+                decision, command = self._decide(signal, follower, policy, price)
+                decisions.append(decision)
+                if command is not None:
+                    commands[len(decisions) - 1] = command
+                    current[follower.user.id] = follower.after_entry(decision, policy.cost_rate)
+                    statuses[index] = "accepted"
         async with self._uow() as uow:
             decisions = await uow.decisions.add_many(decisions)
-            await uow.signals.set_status(signal, "accepted" if commands else "refused")
+            await uow.signals.set_statuses([(signal, statuses[index]) for index, signal in enumerate(signals)])
             await uow.commit()
         await self._orders.submit([_with_decision(cmd, decisions[i]) for i, cmd in commands.items()])
-        for decision in decisions:
-            if not decision.is_accepted:
-                log.info(
-                    "risk.refused",
-                    user=decision.user_id,
-                    symbol=decision.symbol,
-                    codes=[r.code for r in decision.refusals],
-                    strategy=decision.strategy,
-                )
-                await self._bus.publish(
-                    EntryRefused(
-                        ts=decision.ts,
-                        user_id=decision.user_id,
-                        symbol=decision.symbol,
-                        side=decision.side,
-                        strategy=decision.strategy,
-                        refusals=decision.refusals,
-                    )
-                )
+        await self._refused([d for d in decisions if not d.is_accepted])
         return decisions
+
+    async def _refused(self, decisions: list[Decision]) -> None:
+        """Log the refusals, one line per strategy, symbol and set of reasons with the users concerned (a signal
+        fans out to thousands of users), and tell each user."""
+        grouped: dict[tuple[str, str, tuple[str, ...]], list[UserId]] = {}
+        for decision in decisions:
+            codes = tuple(r.code for r in decision.refusals)
+            grouped.setdefault((decision.strategy, decision.symbol, codes), []).append(decision.user_id)
+        for (strategy, symbol, codes), users in grouped.items():
+            log.info("risk.refused", strategy=strategy, symbol=symbol, codes=list(codes), users=users)
+        for decision in decisions:
+            await self._bus.publish(
+                EntryRefused(
+                    ts=decision.ts,
+                    user_id=decision.user_id,
+                    symbol=decision.symbol,
+                    side=decision.side,
+                    strategy=decision.strategy,
+                    refusals=decision.refusals,
+                )
+            )
 
     def _decide(
         self, signal: Signal, follower: Follower, policy: TradingPolicy, price: Decimal | None
@@ -189,24 +231,17 @@ class SignalPipeline:
         )
         return decision, command
 
-    async def _exit(self, signal: Signal, followers: list[Follower]) -> None:
-        closes = []
-        for follower in followers:
-            if not follower.user.trading_state.allows_exits:
-                continue
-            for position in follower.positions:
-                if position.symbol == signal.symbol and position.strategy == signal.strategy:
-                    closes.append(
-                        ClosePosition(
-                            user_id=follower.user.id,
-                            account_id=follower.account.id,
-                            symbol=signal.symbol,
-                            purpose=OrderPurpose.EXIT_SIGNAL,
-                            reason=signal.rationale,
-                        )
-                    )
+    async def _exit(self, signals: list[Signal], followers: dict[StrategyId, list[Follower]]) -> None:
+        closes: list[ClosePosition] = []
+        closing: set[tuple[AccountId, Symbol]] = set()  # each position is closed once, by the first exit
+        statuses = []
+        for signal in signals:
+            mine = [c for c in _closes(signal, followers[signal.strategy]) if (c.account_id, c.symbol) not in closing]
+            closing |= {(c.account_id, c.symbol) for c in mine}
+            closes += mine
+            statuses.append("accepted" if mine else "no_position")
         async with self._uow() as uow:
-            await uow.signals.set_status(signal, "accepted" if closes else "no_position")
+            await uow.signals.set_statuses(list(zip(signals, statuses, strict=True)))
             await uow.commit()
         await self._orders.close_positions(closes)
 
@@ -234,7 +269,7 @@ class SignalPipeline:
     ) -> AccountSnapshot:
         user, account = follower.user, follower.account
         valued = value_account(user, account, follower.positions, self._prices)
-        equity = valued.equity
+        equity = valued.equity - follower.pending_costs
         return AccountSnapshot(
             user_id=user.id,
             now=self._clock.now(),
@@ -242,10 +277,13 @@ class SignalPipeline:
             phase=policy.phase,
             capital=user.capital or Decimal(0),
             equity=equity,
-            free_cash=max(account.managed_cash, Decimal(0)),
+            free_cash=max(account.managed_cash - follower.reserved, Decimal(0)),
             day_start_equity=account.day_start_equity or equity,
             peak_equity=max(user.peak_equity, equity),
-            positions=tuple(HeldPosition(v.position.symbol, v.position.qty, v.price) for v in valued.positions),
+            positions=(
+                *(HeldPosition(v.position.symbol, v.position.qty, v.price) for v in valued.positions),
+                *follower.pending,
+            ),
             is_paused=user.is_paused,
             trading_state=user.trading_state,
             system_state=policy.system_state,
@@ -253,6 +291,34 @@ class SignalPipeline:
             cooldown_until=user.cooldown_until,
             recent_signal_keys=follower.recent_keys,
         )
+
+
+def _runs(signals: Sequence[Signal]) -> list[list[Signal]]:
+    """Consecutive signals with the same action, in order."""
+    runs: list[list[Signal]] = []
+    for signal in signals:
+        if runs and runs[-1][0].action is signal.action:
+            runs[-1].append(signal)
+        else:
+            runs.append([signal])
+    return runs
+
+
+def _closes(signal: Signal, followers: list[Follower]) -> list[ClosePosition]:
+    """Close what each follower holds in the signal's symbol from the signal's strategy."""
+    return [
+        ClosePosition(
+            user_id=follower.user.id,
+            account_id=follower.account.id,
+            symbol=signal.symbol,
+            purpose=OrderPurpose.EXIT_SIGNAL,
+            reason=signal.rationale,
+        )
+        for follower in followers
+        if follower.user.trading_state.allows_exits
+        for position in follower.positions
+        if position.symbol == signal.symbol and position.strategy == signal.strategy
+    ]
 
 
 def _key(signal: Signal) -> str:

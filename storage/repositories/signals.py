@@ -31,27 +31,49 @@ class SqlSignalRepository(SqlRepository):
     async def set_status(self, signal: Signal, status: str) -> None:
         await self.session.execute(update(_signals).where(_signals.c.id == signal.id).values(status=status))
 
+    async def set_statuses(self, statuses: Sequence[tuple[Signal, str]]) -> None:
+        """Several signals' outcomes: one statement per distinct status."""
+        by_status: dict[str, list[int]] = {}
+        for signal, status in statuses:
+            by_status.setdefault(status, []).append(int(signal.id or 0))
+        for status, ids in by_status.items():
+            await self.session.execute(update(_signals).where(_signals.c.id.in_(ids)).values(status=status))
+
     async def find_by_key(self, idempotency_key: str) -> Signal | None:
         query = select(_signals).where(_signals.c.idempotency_key == idempotency_key)
         row = (await self.session.execute(query)).mappings().first()
         return None if row is None else _signal(row)
 
-    async def add_inbound(self, signal: Signal, content_hash: str, received_at: datetime) -> Signal | None:
-        """Store an inbound signal as received, unless its idempotency key is already taken (then None)."""
-        values = {**_signal_values(signal, "received"), "content_hash": content_hash, "received_at": received_at}
+    async def add_inbound(self, items: Sequence[tuple[Signal, str]], received_at: datetime) -> dict[str, Signal]:
+        """Store inbound signals (with their content hashes) as received, skipping any whose idempotency key is
+        taken; returns the stored ones by key."""
+        if not items:
+            return {}
+        rows = [
+            {**_signal_values(signal, "received"), "content_hash": content_hash, "received_at": received_at}
+            for signal, content_hash in items
+        ]
         dialect = self.session.get_bind().dialect.name
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_signals).values(**values)
-        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_signals.c.id)
-        new_id = (await self.session.execute(statement)).scalar_one_or_none()
-        return None if new_id is None else replace(signal, id=SignalId(new_id))
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_signals)
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+            _signals.c.id, _signals.c.idempotency_key
+        )
+        ids = {key: new_id for new_id, key in (await self.session.execute(statement, rows)).all()}
+        return {
+            s.idempotency_key: replace(s, id=SignalId(ids[s.idempotency_key]))
+            for s, _ in items
+            if s.idempotency_key in ids
+        }  # type: ignore[index]
 
-    async def find_duplicate(self, idempotency_key: str, content_hash: str, since: datetime) -> StoredSignal | None:
-        """The stored signal with this key (ever), or with this content received since `since`."""
-        by_key = _signals.c.idempotency_key == idempotency_key
-        by_content = and_(_signals.c.content_hash == content_hash, _signals.c.received_at >= since)
-        query = select(_signals).where(or_(by_key, by_content)).order_by(_signals.c.id).limit(1)
-        row = (await self.session.execute(query)).mappings().first()
-        return None if row is None else StoredSignal(_signal(row), row["status"], row["received_at"])
+    async def find_duplicates(
+        self, keys: Sequence[str], content_hashes: Sequence[str], since: datetime
+    ) -> list[StoredSignal]:
+        """Stored signals with one of these keys (ever), or one of these contents received since `since`."""
+        by_key = _signals.c.idempotency_key.in_(sorted(set(keys)))
+        by_content = and_(_signals.c.content_hash.in_(sorted(set(content_hashes))), _signals.c.received_at >= since)
+        query = select(_signals).where(or_(by_key, by_content)).order_by(_signals.c.id)
+        rows = (await self.session.execute(query)).mappings()
+        return [_stored(row) for row in rows]
 
     async def pending(self, source: SignalSource) -> list[StoredSignal]:
         """Signals from `source` stored but never processed (the process stopped in between)."""
@@ -60,8 +82,7 @@ class SqlSignalRepository(SqlRepository):
             .where(_signals.c.source == source.value, _signals.c.status == "received")
             .order_by(_signals.c.id)
         )
-        rows = (await self.session.execute(query)).mappings()
-        return [StoredSignal(_signal(row), row["status"], row["received_at"]) for row in rows]
+        return [_stored(row) for row in (await self.session.execute(query)).mappings()]
 
 
 class SqlDecisionRepository(SqlRepository):
@@ -154,6 +175,10 @@ def _decision(row: RowMapping) -> Decision:
         signal_key=row["signal_key"],
         ts=row["ts"],
     )
+
+
+def _stored(row: RowMapping) -> StoredSignal:
+    return StoredSignal(_signal(row), row["status"], row["received_at"], row["content_hash"])
 
 
 def _signal(row: RowMapping) -> Signal:

@@ -149,3 +149,24 @@ async def test_a_failure_while_processing_is_kept_with_the_signal_and_recorded(u
     assert await rows(uow, "SELECT status FROM signals") == [("failed",)]
     ((source, message, context),) = await rows(uow, "SELECT source, message, context FROM processing_errors")
     assert source == "webhook" and "decisions" in message and "c0ffee" in str(context)
+
+
+async def test_signals_arriving_together_are_stored_together_and_twins_are_duplicates(uow: SqlUnitOfWorkFactory):
+    harness = await build_harness(uow)
+    inbox = make_inbox(harness, SimClock(T0))
+    arrivals = [
+        inbox.receive(webhook_signal(harness, key="webhook:tv:a"), "a" * 64),
+        inbox.receive(webhook_signal(harness, key="webhook:tv:a"), "b" * 64),  # same key
+        inbox.receive(webhook_signal(harness, key="webhook:tv:c"), "a" * 64),  # same content
+        inbox.receive(webhook_signal(harness, key="webhook:tv:d"), "d" * 64),
+    ]
+    receipts = await asyncio.gather(*arrivals)
+    assert [r.status for r in receipts] == [
+        InboxStatus.ACCEPTED,
+        InboxStatus.DUPLICATE,
+        InboxStatus.DUPLICATE,
+        InboxStatus.ACCEPTED,
+    ]
+    assert receipts[1].signal_id == receipts[2].signal_id == receipts[0].signal_id != receipts[3].signal_id
+    assert await rows(uow, "SELECT idempotency_key FROM signals ORDER BY id") == [("webhook:tv:a",), ("webhook:tv:d",)]
+    assert inbox.waiting == 2
