@@ -11,7 +11,7 @@ import numpy as np
 from engine.domain.ids import StrategyId
 from engine.market_data.candles import Candles, FloatArray
 from engine.strategies.base import ENTER, SignalArray, SignalHints, alternate
-from engine.strategies.indicators import AtrState, atr, keep_last, rolling_extreme
+from engine.strategies.indicators import AtrState, atr, keep_last, last, rolling_extreme
 
 
 def _empty() -> FloatArray:
@@ -63,16 +63,15 @@ class DonchianBreakout:
         ranges, atr_state = atr(new.high, new.low, new.close, state.atr)
         with np.errstate(invalid="ignore"):
             actions, in_trade = alternate(new.close > upper, new.close < lower, state.in_trade)
-        count = len(new)
         return actions, DonchianState(
             atr_state,
             len(candles),
             keep_last(state.highs, new.high, self.entry_period),
             keep_last(state.lows, new.low, self.exit_period),
             in_trade,
-            float(upper[-1]) if count else state.last_upper,
-            float(lower[-1]) if count else state.last_lower,
-            float(ranges[-1]) if count else state.last_atr,
+            last(upper, state.last_upper),
+            last(lower, state.last_lower),
+            last(ranges, state.last_atr),
         )
 
     def rationale(self, candles: Candles, index: int, action: int, state: DonchianState) -> str:

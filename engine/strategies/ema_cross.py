@@ -10,7 +10,7 @@ import numpy as np
 from engine.domain.ids import StrategyId
 from engine.market_data.candles import Candles
 from engine.strategies.base import ENTER, EXIT, NOTHING, SignalArray, SignalHints
-from engine.strategies.indicators import AtrState, EmaState, atr, ema
+from engine.strategies.indicators import AtrState, EmaState, atr, ema, last
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +55,20 @@ class EmaCrossover:
         fast, fast_state = ema(new.close, state.fast)
         slow, slow_state = ema(new.close, state.slow)
         ranges, atr_state = atr(new.high, new.low, new.close, state.atr or AtrState(self.atr_period))
-        previous_fast = np.concatenate(([state.last_fast], fast[:-1]))
-        previous_slow = np.concatenate(([state.last_slow], slow[:-1]))
+        previous_fast = np.concatenate(([state.last_fast], fast))[:-1]
+        previous_slow = np.concatenate(([state.last_slow], slow))[:-1]
         with np.errstate(invalid="ignore"):
             crossed_up = (fast > slow) & (previous_fast <= previous_slow)
             crossed_down = (fast < slow) & (previous_fast >= previous_slow)
         actions = np.where(crossed_up, ENTER, np.where(crossed_down, EXIT, NOTHING)).astype(np.int8)
-        has_new = fast.shape[0] > 0
         return actions, EmaCrossState(
             fast_state,
             slow_state,
             len(candles),
-            float(fast[-1]) if has_new else state.last_fast,
-            float(slow[-1]) if has_new else state.last_slow,
+            last(fast, state.last_fast),
+            last(slow, state.last_slow),
             atr_state,
-            float(ranges[-1]) if has_new else state.last_atr,
+            last(ranges, state.last_atr),
         )
 
     def rationale(self, candles: Candles, index: int, action: int, state: EmaCrossState) -> str:

@@ -115,7 +115,7 @@ class AtrState:
 def atr(high: FloatArray, low: FloatArray, close: FloatArray, state: AtrState) -> tuple[FloatArray, AtrState]:
     """Wilder's average true range as TA-Lib computes it (first value after `period` true ranges)."""
     smoothing = state.smoothing or WilderState(state.period)
-    previous = np.concatenate(([state.previous_close], close[:-1]))
+    previous = np.concatenate(([state.previous_close], close))[:-1]
     with np.errstate(invalid="ignore"):
         true_range = np.maximum(high - low, np.maximum(np.abs(high - previous), np.abs(low - previous)))
     has_previous = ~np.isnan(previous)
@@ -145,3 +145,8 @@ def keep_last(tail: FloatArray, values: FloatArray, count: int) -> FloatArray:
     """The last `count` values of `tail` followed by `values`, as a fresh array (for a state)."""
     joined = np.concatenate((tail, values))
     return joined[-count:].copy() if count else joined[:0].copy()
+
+
+def last(values: FloatArray, default: float) -> float:
+    """The last value, or `default` when there are none (a state that saw nothing new keeps its value)."""
+    return float(values[-1]) if values.shape[0] else default

@@ -14,7 +14,7 @@ import numpy as np
 from engine.domain.ids import StrategyId
 from engine.market_data.candles import Candles
 from engine.strategies.base import ENTER, SignalArray, SignalHints, alternate
-from engine.strategies.indicators import AtrState, RsiState, atr, rsi
+from engine.strategies.indicators import AtrState, RsiState, atr, last, rsi
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +59,19 @@ class RsiReversion:
         new = candles.slice(state.seen, len(candles))
         values, rsi_state = rsi(new.close, state.rsi)
         ranges, atr_state = atr(new.high, new.low, new.close, state.atr)
-        previous = np.concatenate(([state.last_rsi], values[:-1]))
+        previous = np.concatenate(([state.last_rsi], values))[:-1]  # the RSI one candle earlier
         with np.errstate(invalid="ignore"):
             recovers = (previous < self.oversold) & (values >= self.oversold)
             exits = (previous < self.exit_level) & (values >= self.exit_level)
         actions, in_trade = alternate(recovers, exits, state.in_trade)
-        count = values.shape[0]
         return actions, RsiReversionState(
             rsi_state,
             atr_state,
             len(candles),
             in_trade,
-            float(values[-1]) if count else state.last_rsi,
-            float(previous[-1]) if count else state.before_last_rsi,
-            float(ranges[-1]) if count else state.last_atr,
+            last(values, state.last_rsi),
+            last(previous, state.before_last_rsi),
+            last(ranges, state.last_atr),
         )
 
     def rationale(self, candles: Candles, index: int, action: int, state: RsiReversionState) -> str:

@@ -167,3 +167,12 @@ def test_the_profile_may_tighten_a_suggested_stop_but_never_widen_it():
     assert wide == Decimal("970.00")
     nonsense, target = entry_exit_prices(price, Decimal("0.03"), Decimal("0.06"), ETH_MARKET, Decimal("1001"), price)
     assert nonsense == Decimal("970.00") and target == Decimal("1060.00")
+
+
+@pytest.mark.parametrize("name", list(RULES))
+def test_evaluating_again_without_new_candles_changes_nothing(name: str):
+    candles = recorded()["ETC/BTC"].head(700)
+    strategy = rule_strategy(name, candles.timeframe)
+    _, state = strategy.evaluate(candles, None)
+    actions, again = strategy.evaluate(candles, state)
+    assert actions.shape == (0,) and repr(again) == repr(state)
