@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -90,10 +90,16 @@ class SqlDecisionRepository(SqlRepository):
         if not decisions:
             return []
         rows = [_decision_values(d) for d in decisions]
-        result = await self.session.execute(
-            insert(_decisions).returning(_decisions.c.id, sort_by_parameter_order=True), rows
-        )
-        return [replace(d, id=DecisionId(i)) for d, i in zip(decisions, result.scalars(), strict=True)]
+        if self.session.get_bind().dialect.name == "sqlite":
+            # One executemany instead of one INSERT ... RETURNING per row (SQLite cannot order a multi-row
+            # RETURNING). The unit of work holds SQLite's only write lock, so the new ids are the last ones.
+            await self.session.execute(insert(_decisions), rows)
+            last = (await self.session.execute(select(func.max(_decisions.c.id)))).scalar_one()
+            ids: list[int] = list(range(last - len(rows) + 1, last + 1))
+        else:
+            statement = insert(_decisions).returning(_decisions.c.id, sort_by_parameter_order=True)
+            ids = list((await self.session.execute(statement, rows)).scalars())
+        return [replace(d, id=DecisionId(i)) for d, i in zip(decisions, ids, strict=True)]
 
     async def recent_keys(self, user_ids: Sequence[UserId], since: datetime) -> dict[UserId, set[str]]:
         """Signal keys each user's accepted decisions carried since `since`, for the duplicate check."""
