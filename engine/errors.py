@@ -11,6 +11,18 @@ class TemporaryError(BotError):
     """Try again later (network blip, rate limit, exchange busy); safe only for reads and cancels."""
 
 
+class RateLimited(TemporaryError):
+    """The venue asked us to slow down; `retry_after` seconds when it said how long."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OrderNotFound(BotError):
+    """The venue has no order with this id (never placed, or too old to be kept)."""
+
+
 class OrderRejected(BotError):
     """The venue said no for a business reason: tell the user why, do not retry."""
 

@@ -1,107 +1,147 @@
 """The order manager: every intent is written before the venue is called, every answer recorded after.
 
-A timeout leaves the order `unknown`; reconciliation resolves it by client order id, never by resending.
+An intent is sent once, by the call that wrote it. A timeout leaves the order `unknown`, and an intent
+found already written (a crash, a replayed signal) is never sent again: reconciliation resolves both by
+client order id. Answers are applied to the order as stored, one batch at a time, so an answer that
+arrives twice (the submit path and reconciliation) books its fills once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 import structlog
 
+from engine.account_guard import AccountGuard
 from engine.bus import EventBus
 from engine.clock import Clock
+from engine.domain.accounts import Account, Market
 from engine.domain.commands import ClosePosition, SubmitOrder
-from engine.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
-from engine.domain.events import OrderFailed, TradeFilled
-from engine.domain.ids import AccountId, ClientOrderId, make_client_order_id
-from engine.domain.orders import Order, OrderRejected, OrderStatusUnknown, OrderSubmitted
+from engine.domain.enums import OrderPurpose, Side
+from engine.domain.ids import AccountId, ClientOrderId, Symbol
+from engine.domain.money import ZERO
+from engine.domain.orders import IllegalTransition, Order, OrderSubmitted
 from engine.domain.positions import Position
-from engine.domain.venue import OrderRequest, VenueOrder, VenueTrade
-from engine.errors import OrderRejected as VenueRejected
+from engine.domain.venue import VenueOrder
 from engine.gateways import GatewayRegistry
+from engine.order_outcomes import OrderUpdate, events_for, order_from, request_for, update_from
 from engine.ports import UnitOfWork, UnitOfWorkFactory
 from engine.position_ledger import FillOutcome, PositionKey, apply_trades
-from engine.venue_sync import sync_with_venue
+from engine.protective_stops import exit_order, needs_new_stop, sellable_qty, stop_order
 
 log = structlog.get_logger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class OrderUpdate:
-    """One order before and after an answer from its venue, with the trades that answer brought."""
-
-    before: Order
-    after: Order
-    trades: list[VenueTrade]
-    outcome: FillOutcome | None = None
+Answer = tuple[Order, VenueOrder | Exception]
 
 
 class OrderManager:
-    def __init__(self, uow: UnitOfWorkFactory, gateways: GatewayRegistry, clock: Clock, bus: EventBus) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        gateways: GatewayRegistry,
+        clock: Clock,
+        bus: EventBus,
+        guard: AccountGuard | None = None,
+    ) -> None:
         self._uow = uow
         self._gateways = gateways
         self._clock = clock
         self._bus = bus
+        self._guard = guard or AccountGuard(uow, clock, bus)
+        self._books = asyncio.Lock()  # one writer of orders, fills and positions at a time in this process
+        self._conflicts: list[tuple[AccountId, str]] = []
 
     # --- placing -------------------------------------------------------------------------------
 
     async def submit(self, commands: Sequence[SubmitOrder]) -> list[Order]:
-        """Write the intents, send the new ones, record the answers; return every order in command order."""
+        """Write the intents, send those this call wrote, record the answers; return every order in command order."""
         if not commands:
             return []
-        orders = await self._write_intents(commands)
-        fresh = [o for o in orders if o.status is OrderStatus.NEW]
+        orders, written = await self._write_intents(commands)
+        fresh = [o for o in orders if o.client_order_id in written]
         updates = await self._record(await self._send(fresh, {c.account_id: c.venue for c in commands}))
         await self._after(updates)
         final = {u.after.client_order_id: u.after for u in updates}
         return [final.get(o.client_order_id, o) for o in orders]
 
+    async def cancel_orders(self, client_order_ids: Sequence[ClientOrderId]) -> list[Order]:
+        """Cancel resting orders at their venues and record what the venues answered."""
+        async with self._uow() as uow:
+            orders = [o for o in (await uow.orders.get_many(client_order_ids)).values() if not o.is_final]
+            accounts = await uow.accounts.get_many([o.account_id for o in orders])
+        answers: list[Answer] = []
+        for order in orders:
+            account = accounts.get(order.account_id)
+            if account is None:
+                continue
+            gateway = self._gateways.for_account(account)
+            try:
+                result = await gateway.cancel_order(order.account_id, order.symbol, order.client_order_id)
+            except Exception as error:
+                log.warning("order.cancel_failed", client_order_id=order.client_order_id, error=str(error))
+                continue
+            if result is not None:
+                answers.append((order, result))
+        updates = await self._record(answers)
+        await self._after(updates)
+        return [u.after for u in updates]
+
     async def close_positions(self, commands: Sequence[ClosePosition]) -> list[Order]:
         """Sell whole positions at market, lifting each one's resting stop first."""
+        keys = [(c.account_id, c.symbol) for c in commands]
         async with self._uow() as uow:
-            accounts = {c.account_id: await uow.accounts.get(c.account_id) for c in commands}
+            accounts = await uow.accounts.get_many([c.account_id for c in commands])
             positions = {(p.account_id, p.symbol): p for p in await uow.positions.open_for_accounts(list(accounts))}
-        await self._cancel_stops([positions[k] for k in _keys(commands) if k in positions])
+        await self._cancel_stops([positions[k] for k in keys if k in positions])
         async with self._uow() as uow:  # the stop may have filled meanwhile: read again
             still_open = {(p.account_id, p.symbol): p for p in await uow.positions.open_for_accounts(list(accounts))}
         sells = []
         for command in commands:
             position = still_open.get((command.account_id, command.symbol))
-            account = accounts[command.account_id]
-            if position is None or account is None or position.qty <= 0:
+            account = accounts.get(command.account_id)
+            if position is None or account is None:
                 continue
-            sells.append(_exit_order(command, position, account.venue))
+            qty = sellable_qty(position.qty, self._market(account, position.symbol))
+            if qty > 0:
+                sells.append(exit_order(command, position, account.venue, qty))
         return await self.submit(sells)
 
     async def move_stops(self, moves: Sequence[tuple[Position, Decimal]]) -> None:
         """Replace resting protective stops at new levels (trailing stops, break-even)."""
-        moved = [replace(p, stop_price=level) for p, level in moves]
+        levels = {(p.account_id, p.symbol): level for p, level in moves}
         await self._cancel_stops([p for p, _ in moves])
+        moved = await self._change_positions(
+            list(levels), lambda p: replace(p, stop_price=levels[(p.account_id, p.symbol)], stop_order_id=None)
+        )
+        await self._protect(moved)
+
+    async def restore_stops(self, positions: Sequence[Position]) -> int:
+        """Give back a resting stop to each position whose stop is missing or was cancelled at the venue."""
         async with self._uow() as uow:
-            await uow.positions.save_many([replace(p, stop_order_id=None) for p in moved])
-            await uow.commit()
-        await self._protect([replace(p, stop_order_id=None) for p in moved])
+            stops = await uow.orders.get_many([ClientOrderId(p.stop_order_id) for p in positions if p.stop_order_id])
+        missing = [p for p in positions if needs_new_stop(p, stops.get(ClientOrderId(p.stop_order_id or "")))]
+        await self._protect(missing, {p.id: stops.get(ClientOrderId(p.stop_order_id or "")) for p in missing})
+        return len(missing)
 
     # --- answers that arrive later (execution reports, reconciliation) --------------------------
 
     async def on_venue_updates(self, updates: Sequence[tuple[AccountId, VenueOrder]]) -> None:
         async with self._uow() as uow:
             known = await uow.orders.get_many([v.client_order_id for _, v in updates])
-        pairs: list[tuple[Order, VenueOrder | Exception]] = []
+        pairs: list[Answer] = []
         for _, venue_order in updates:
             order = known.get(venue_order.client_order_id)
             if order is None:
                 log.warning("order.unknown_at_home", client_order_id=venue_order.client_order_id)
                 continue
             pairs.append((order, venue_order))
-        recorded = await self._record(pairs)
-        await self._after(recorded)
+        await self.apply_outcomes(pairs)
 
-    async def apply_outcomes(self, pairs: Sequence[tuple[Order, VenueOrder | Exception]]) -> list[Order]:
+    async def apply_outcomes(self, pairs: Sequence[Answer]) -> list[Order]:
         """Record answers gathered elsewhere (reconciliation); returns the updated orders."""
         updates = await self._record(pairs)
         await self._after(updates)
@@ -109,10 +149,10 @@ class OrderManager:
 
     # --- the three steps -------------------------------------------------------------------------
 
-    async def _write_intents(self, commands: Sequence[SubmitOrder]) -> list[Order]:
+    async def _write_intents(self, commands: Sequence[SubmitOrder]) -> tuple[list[Order], set[ClientOrderId]]:
         now = self._clock.now()
-        wanted = [_order_from(c, now) for c in commands]
-        async with self._uow() as uow:
+        wanted = [order_from(c, now) for c in commands]
+        async with self._books, self._uow() as uow:
             existing = await uow.orders.get_many([o.client_order_id for o in wanted])
             new = [o for o in _unique(wanted) if o.client_order_id not in existing]
             added = {o.client_order_id: o for o in await uow.orders.add_many(new)}
@@ -127,32 +167,38 @@ class OrderManager:
                 qty=str(order.qty),
                 purpose=order.purpose.value,
             )
-        return [existing.get(o.client_order_id) or added[o.client_order_id] for o in wanted]
+        return [existing.get(o.client_order_id) or added[o.client_order_id] for o in wanted], set(added)
 
-    async def _send(
-        self, orders: Sequence[Order], venues: dict[AccountId, str]
-    ) -> list[tuple[Order, VenueOrder | Exception]]:
+    async def _send(self, orders: Sequence[Order], venues: dict[AccountId, str]) -> list[Answer]:
         by_venue: dict[str, list[Order]] = defaultdict(list)
         for order in orders:
             by_venue[venues[order.account_id]].append(order.apply(OrderSubmitted(ts=self._clock.now())))
-        answered: list[tuple[Order, VenueOrder | Exception]] = []
+        answered: list[Answer] = []
         for venue, batch in by_venue.items():
-            gateway = self._gateways.for_venue(venue)
             try:
-                results = await gateway.place_orders([_request(o) for o in batch])
-            except Exception as error:  # the whole call failed: each order's outcome is unknown
+                gateway = self._gateways.for_venue(venue)
+                results = await gateway.place_orders([request_for(o) for o in batch])
+            except Exception as error:  # the whole call failed: each order gets the same answer
                 results = [error] * len(batch)
             answered.extend(zip(batch, results, strict=True))
         return answered
 
-    async def _record(self, pairs: Sequence[tuple[Order, VenueOrder | Exception]]) -> list[OrderUpdate]:
+    async def _record(self, pairs: Sequence[Answer]) -> list[OrderUpdate]:
+        """Apply the answers to the orders as stored, book their fills, all in one transaction."""
         if not pairs:
             return []
         now = self._clock.now()
-        updates = [_update_from(order, result, now) for order, result in pairs]
-        async with self._uow() as uow:
+        async with self._books, self._uow() as uow:
+            current = await uow.orders.get_many([order.client_order_id for order, _ in pairs])
+            updates: list[OrderUpdate] = []
+            for order, result in pairs:
+                stored = current.get(order.client_order_id)
+                update = self._update(stored, result, now) if stored is not None else None
+                if update is not None:
+                    current[order.client_order_id] = update.after
+                    updates.append(update)
             updates = await self._book_fills(uow, updates)
-            await uow.orders.save_many([u.after for u in updates])
+            await uow.orders.save_many(list({u.after.client_order_id: u.after for u in updates}.values()))
             await uow.fills.add_many([(u.after, t) for u in updates for t in u.trades])
             await uow.commit()
         for update in updates:
@@ -167,232 +213,125 @@ class OrderManager:
                 )
         return updates
 
+    def _update(self, stored: Order, result: VenueOrder | Exception, now: object) -> OrderUpdate | None:
+        try:
+            return update_from(stored, result, now)  # type: ignore[arg-type]
+        except IllegalTransition as error:  # e.g. fills reported for an order we had settled as never sent
+            log.error("order.conflict", client_order_id=stored.client_order_id, error=str(error))
+            self._conflicts.append((stored.account_id, str(error)))
+            return None
+
     async def _book_fills(self, uow: UnitOfWork, updates: list[OrderUpdate]) -> list[OrderUpdate]:
         filled = [u for u in updates if u.trades]
         if not filled:
             return updates
-        open_positions = await uow.positions.open_for_accounts([u.after.account_id for u in filled])
+        account_ids = [u.after.account_id for u in filled]
+        accounts = await uow.accounts.get_many(account_ids)
+        open_positions = await uow.positions.open_for_accounts(account_ids)
         positions: dict[PositionKey, Position] = {(p.account_id, p.symbol): p for p in open_positions}
         changed: dict[tuple[PositionKey, object], Position] = {}
-        booked: dict[ClientOrderId, FillOutcome] = {}
-        for update in filled:
-            key = (update.after.account_id, update.after.symbol)
-            current = positions.get(key)
-            if update.after.side is Side.SELL and current is None:
-                log.error("position.sell_without_position", client_order_id=update.after.client_order_id)
+        booked: dict[int, FillOutcome] = {}
+        for index, update in enumerate(updates):
+            order = update.after
+            key = (order.account_id, order.symbol)
+            if not update.trades:
                 continue
-            outcome = apply_trades(current, update.after, update.trades)
+            if order.side is Side.SELL and key not in positions:
+                log.error("position.sell_without_position", client_order_id=order.client_order_id)
+                continue
+            market = self._market(accounts.get(order.account_id), order.symbol)
+            outcome = apply_trades(positions.get(key), order, update.trades, market.smallest_qty if market else ZERO)
             if outcome.position.is_open:
                 positions[key] = outcome.position
             else:
                 positions.pop(key, None)  # closed: the next buy opens a new position
             changed[(key, outcome.position.opened_at)] = outcome.position
-            booked[update.after.client_order_id] = outcome
+            booked[index] = outcome
         saved = await uow.positions.save_many(list(changed.values()))
-        await self._book_cash(
-            uow, [(u.after, booked[u.after.client_order_id]) for u in filled if u.after.client_order_id in booked]
-        )
+        await self._book_cash(uow, accounts, [(updates[i].after, outcome) for i, outcome in booked.items()])
         by_key = {(p.account_id, p.symbol, p.opened_at): p for p in saved}
-        result = []
-        for update in updates:
-            outcome = booked.get(update.after.client_order_id)
-            if outcome is not None:
-                p = outcome.position
-                outcome = replace(outcome, position=by_key.get((p.account_id, p.symbol, p.opened_at), p))
-            result.append(replace(update, outcome=outcome))
-        return result
+        for index, outcome in booked.items():
+            p = outcome.position
+            position = by_key.get((p.account_id, p.symbol, p.opened_at), p)
+            updates[index] = replace(updates[index], outcome=replace(outcome, position=position))
+        return updates
 
-    async def _book_cash(self, uow: UnitOfWork, outcomes: list[tuple[Order, FillOutcome]]) -> None:
-        """Move the cash the bot manages for each account: buys spend value and fee, sells bring value less fee."""
-        accounts = await uow.accounts.get_many([order.account_id for order, _ in outcomes])
+    async def _book_cash(
+        self, uow: UnitOfWork, accounts: dict[AccountId, Account], outcomes: list[tuple[Order, FillOutcome]]
+    ) -> None:
+        """Move the cash the bot manages for each account by what the trades paid and brought, fees included."""
         for order, outcome in outcomes:
             account = accounts[order.account_id]
-            delta = -outcome.value if order.side is Side.BUY else outcome.value
-            accounts[order.account_id] = replace(account, managed_cash=account.managed_cash + delta - outcome.fee_quote)
-        await uow.accounts.save_many(list(accounts.values()))
+            accounts[order.account_id] = replace(account, managed_cash=account.managed_cash + outcome.cash_delta)
+        await uow.accounts.save_many([accounts[a] for a in {order.account_id for order, _ in outcomes}])
 
     async def _after(self, updates: Sequence[OrderUpdate]) -> None:
+        now = self._clock.now()
         for update in updates:
-            for event in _events_for(update, self._clock):
+            for event in events_for(update, now):
                 await self._bus.publish(event)
+        await self._report_conflicts()
         entries = [u.outcome.position for u in updates if u.outcome and u.after.purpose is OrderPurpose.ENTRY]
         await self._protect([p for p in entries if p.is_open and p.stop_price is not None])
 
+    async def _report_conflicts(self) -> None:
+        conflicts, self._conflicts = self._conflicts, []
+        for account_id, detail in conflicts:
+            await self._guard.halt(account_id, f"order state conflict: {detail}", title="order state conflict")
+
     # --- protective stops ----------------------------------------------------------------------
 
-    async def _protect(self, positions: Sequence[Position]) -> None:
-        """Rest a stop order at the venue for each position, sized to the whole position."""
+    async def _protect(
+        self, positions: Sequence[Position], replacing: dict[int | None, Order | None] | None = None
+    ) -> None:
+        """Rest a stop order at the venue for each position, sized to the whole position (lifting an older one)."""
         if not positions:
             return
+        replacing = replacing or {}
         async with self._uow() as uow:
-            accounts = {p.account_id: await uow.accounts.get(p.account_id) for p in positions}
-        stale = [p for p in positions if p.stop_order_id]
-        await self._cancel_stops(stale)
-        commands = [_stop_order(p, accounts[p.account_id].venue) for p in positions if accounts.get(p.account_id)]
+            accounts = await uow.accounts.get_many([p.account_id for p in positions])
+        await self._cancel_stops(positions)
+        commands = []
+        for p in positions:
+            account = accounts.get(p.account_id)
+            market = self._market(account, p.symbol)
+            if account is not None and sellable_qty(p.qty, market) > 0:
+                commands.append(stop_order(p, account.venue, market, replacing.get(p.id)))
         placed = await self.submit(commands)
-        resting = {(o.account_id, o.symbol): o for o in placed if not o.is_final}
-        async with self._uow() as uow:
-            current = {(p.account_id, p.symbol): p for p in await uow.positions.open_for_accounts(list(accounts))}
-            protected = [
-                replace(current[key], stop_order_id=order.client_order_id)
-                for key, order in resting.items()
-                if key in current
-            ]
-            await uow.positions.save_many(protected)
-            await uow.commit()
+        resting = {(o.account_id, o.symbol): o.client_order_id for o in placed if not o.is_final}
+        await self._change_positions(
+            list(resting), lambda p: replace(p, stop_order_id=resting[(p.account_id, p.symbol)])
+        )
 
     async def _cancel_stops(self, positions: Sequence[Position]) -> None:
-        with_stop = [p for p in positions if p.stop_order_id]
-        if not with_stop:
-            return
-        async with self._uow() as uow:
-            orders = await uow.orders.get_many([ClientOrderId(p.stop_order_id or "") for p in with_stop])
-            accounts = {p.account_id: await uow.accounts.get(p.account_id) for p in with_stop}
-        answers: list[tuple[Order, VenueOrder | Exception]] = []
-        for order in orders.values():
-            if order.is_final or accounts.get(order.account_id) is None:
-                continue
-            gateway = self._gateways.for_account(accounts[order.account_id])  # type: ignore[arg-type]
-            try:
-                result = await gateway.cancel_order(order.account_id, order.symbol, order.client_order_id)
-            except Exception as error:
-                log.warning("order.cancel_failed", client_order_id=order.client_order_id, error=str(error))
-                continue
-            if result is not None:
-                answers.append((order, result))
-        updates = await self._record(answers)
-        await self._after(updates)
+        await self.cancel_orders([ClientOrderId(p.stop_order_id) for p in positions if p.stop_order_id])
 
+    async def _change_positions(
+        self, keys: Sequence[PositionKey], change: Callable[[Position], Position]
+    ) -> list[Position]:
+        """Change open positions as they are stored now (never from an older copy) and save them."""
+        if not keys:
+            return []
+        wanted = set(keys)
+        async with self._books, self._uow() as uow:
+            current = [
+                p
+                for p in await uow.positions.open_for_accounts([a for a, _ in keys])
+                if (p.account_id, p.symbol) in wanted
+            ]
+            changed = [change(p) for p in current]
+            await uow.positions.save_many(changed)
+            await uow.commit()
+        return changed
 
-# --- helpers ---------------------------------------------------------------------------------------
-
-
-def _keys(commands: Sequence[ClosePosition]) -> list[PositionKey]:
-    return [(c.account_id, c.symbol) for c in commands]
+    def _market(self, account: Account | None, symbol: Symbol) -> Market | None:
+        if account is None:
+            return None
+        try:
+            return self._gateways.for_account(account).market(symbol)
+        except Exception:
+            return None
 
 
 def _unique(orders: list[Order]) -> list[Order]:
     return list({o.client_order_id: o for o in orders}.values())
-
-
-def _order_from(command: SubmitOrder, now: object) -> Order:
-    return Order(
-        client_order_id=make_client_order_id(command.account_id, command.origin),
-        user_id=command.user_id,
-        account_id=command.account_id,
-        symbol=command.symbol,
-        side=command.side,
-        type=command.type,
-        qty=command.qty,
-        purpose=command.purpose,
-        limit_price=command.limit_price,
-        stop_price=command.stop_price,
-        protective_stop=command.protective_stop,
-        take_profit=command.take_profit,
-        strategy=command.strategy,
-        signal_id=command.signal_id,
-        decision_id=command.decision_id,
-        reason=command.rationale,
-        created_at=now,  # type: ignore[arg-type]
-        updated_at=now,  # type: ignore[arg-type]
-    )
-
-
-def _request(order: Order) -> OrderRequest:
-    return OrderRequest(
-        account_id=order.account_id,
-        client_order_id=order.client_order_id,
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        qty=order.qty,
-        limit_price=order.limit_price,
-        stop_price=order.stop_price,
-    )
-
-
-def _update_from(order: Order, result: VenueOrder | Exception, now: object) -> OrderUpdate:
-    if isinstance(result, VenueOrder):
-        after, trades = sync_with_venue(order, result)
-        return OrderUpdate(order, after, trades)
-    if isinstance(result, VenueRejected):
-        return OrderUpdate(order, order.apply(OrderRejected(ts=now, reason=str(result))), [])  # type: ignore[arg-type]
-    log.warning("order.outcome_unknown", client_order_id=order.client_order_id, error=repr(result))
-    if order.status in (OrderStatus.SUBMITTED, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-        reason = f"no clear answer from the exchange ({type(result).__name__}); checking"
-        return OrderUpdate(order, order.apply(OrderStatusUnknown(ts=now, reason=reason)), [])  # type: ignore[arg-type]
-    return OrderUpdate(order, order, [])
-
-
-def _exit_order(command: ClosePosition, position: Position, venue: str) -> SubmitOrder:
-    return SubmitOrder(
-        user_id=command.user_id,
-        account_id=command.account_id,
-        venue=venue,
-        symbol=command.symbol,
-        side=Side.SELL,
-        type=OrderType.MARKET,
-        qty=position.qty,
-        purpose=command.purpose,
-        origin=f"exit:{position.id}:{command.purpose.value}",
-        strategy=position.strategy,
-        rationale=command.reason,
-    )
-
-
-def _stop_order(position: Position, venue: str) -> SubmitOrder:
-    assert position.stop_price is not None
-    return SubmitOrder(
-        user_id=position.user_id,
-        account_id=position.account_id,
-        venue=venue,
-        symbol=position.symbol,
-        side=Side.SELL,
-        type=OrderType.STOP,
-        qty=position.qty,
-        stop_price=position.stop_price,
-        purpose=OrderPurpose.STOP_LOSS,
-        origin=f"stop:{position.id}:{position.qty}:{position.stop_price}",
-        strategy=position.strategy,
-        rationale=f"protective stop at {position.stop_price}",
-    )
-
-
-def _events_for(update: OrderUpdate, clock: Clock) -> list[object]:
-    order = update.after
-    events: list[object] = []
-    if update.trades:
-        outcome = update.outcome
-        qty = sum((t.qty for t in update.trades), start=Decimal(0))
-        value = sum((t.qty * t.price for t in update.trades), start=Decimal(0))
-        fee = outcome.fee_quote if outcome else sum((t.fee for t in update.trades), start=Decimal(0))
-        events.append(
-            TradeFilled(
-                ts=clock.now(),
-                user_id=order.user_id,
-                client_order_id=order.client_order_id,
-                symbol=order.symbol,
-                side=order.side,
-                qty=qty,
-                price=value / qty,
-                fee=fee,
-                purpose=order.purpose,
-                strategy=order.strategy,
-                rationale=order.reason,
-                realized_pnl=outcome.realized_net if outcome else None,
-                is_complete=order.status is OrderStatus.FILLED,
-            )
-        )
-    if order.status is OrderStatus.REJECTED and update.before.status is not OrderStatus.REJECTED:
-        events.append(
-            OrderFailed(
-                ts=clock.now(),
-                user_id=order.user_id,
-                client_order_id=order.client_order_id,
-                symbol=order.symbol,
-                side=order.side,
-                reason=order.reason,
-                purpose=order.purpose,
-            )
-        )
-    return events

@@ -18,7 +18,15 @@ from engine.domain.ids import AccountId, ClientOrderId, Symbol, TradeId, VenueOr
 from engine.domain.money import ZERO
 from engine.domain.venue import Balance, OrderRequest, PriceBar, VenueOrder, VenueStatus, VenueTrade
 from engine.errors import DuplicateOrder, OrderRejected, TemporaryError
-from engine.paper_matching import FillModel, fee_for, is_marketable, market_fill_price, resting_fill_price
+from engine.paper_matching import (
+    FillModel,
+    fee_for,
+    is_marketable,
+    market_fill_price,
+    resting_fill_price,
+    take_from_budget,
+    volume_budgets,
+)
 from engine.ports import PriceSource, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -148,22 +156,31 @@ class PaperExchange:
             await uow.commit()
 
     async def on_bars(self, bars: Mapping[Symbol, PriceBar]) -> list[tuple[AccountId, VenueOrder]]:
-        """Match resting orders against the bars just seen; tell listeners about every fill."""
+        """Match resting orders against the bars just seen, oldest first; tell listeners about every fill.
+
+        Limit orders share the bar's volume (`FillModel.volume_share`), so a large one fills over several bars.
+        """
         async with self._lock, self._uow() as uow, self._consistent_cache():
             await self._load_resting(uow)
             assert self._resting is not None
+            budgets = volume_budgets(bars, self._model)
             filled: list[tuple[OrderRequest, VenueOrder]] = []
             for key, (request, order) in list(self._resting.items()):
                 bar = bars.get(request.symbol)
-                price = (
-                    None if bar is None else resting_fill_price(request, bar, self.market(request.symbol), self._model)
+                market = self.market(request.symbol)
+                price = None if bar is None else resting_fill_price(request, bar, market, self._model)
+                qty = (
+                    ZERO if price is None else take_from_budget(request, order.qty - order.filled_qty, market, budgets)
                 )
-                if price is None:
+                if price is None or qty <= 0:
                     continue
                 balances = (await self._load_balances(uow, {request.account_id}))[request.account_id]
-                self._unlock(balances, request, order.qty - order.filled_qty)
-                done = self._fill(balances, request, order, order.qty - order.filled_qty, price)
-                del self._resting[key]
+                self._unlock(balances, request, qty)
+                done = self._fill(balances, request, order, qty, price)
+                if done.status is VenueStatus.FILLED:
+                    del self._resting[key]
+                else:
+                    self._resting[key] = (request, done)
                 filled.append((request, done))
             await self._persist(uow, filled)
             await uow.commit()
@@ -181,8 +198,10 @@ class PaperExchange:
         last = self._prices.last_price(request.symbol)
         if last is None:
             raise TemporaryError(f"no price for {request.symbol} yet")
-        reference = request.limit_price if request.type is OrderType.LIMIT else last
-        violation = market.violation(request.qty, reference or last)
+        level = request.limit_price if request.type is OrderType.LIMIT else request.stop_price
+        violation = market.violation(request.qty, level or last)
+        if violation is None and level is not None:
+            violation = market.price_violation(level)
         if violation:
             raise OrderRejected(f"the exchange refused the order: {violation}")
         balances = self._balances[request.account_id]

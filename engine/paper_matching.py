@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.domain.accounts import Market
 from engine.domain.enums import OrderType, Side
+from engine.domain.ids import Symbol
 from engine.domain.venue import OrderRequest, PriceBar
 
 
@@ -14,6 +16,26 @@ from engine.domain.venue import OrderRequest, PriceBar
 class FillModel:
     fee_rate: Decimal = Decimal("0.001")  # 0.1%, Binance's base taker fee
     slippage: Decimal = Decimal("0.0005")  # market orders pay 0.05% against them
+    volume_share: Decimal | None = None  # resting limit orders of a symbol fill at most this share of a bar's volume
+
+
+def volume_budgets(bars: Mapping[Symbol, PriceBar], model: FillModel) -> dict[Symbol, Decimal]:
+    """How much resting limit orders may fill per symbol during these bars; absent: no limit (volume unknown)."""
+    if model.volume_share is None:
+        return {}
+    return {symbol: bar.volume * model.volume_share for symbol, bar in bars.items() if bar.volume is not None}
+
+
+def take_from_budget(
+    request: OrderRequest, remaining: Decimal, market: Market, budgets: dict[Symbol, Decimal]
+) -> Decimal:
+    """The part of a resting order that fills now: all of it, or for a limit order what the bar's volume allows."""
+    budget = budgets.get(request.symbol)
+    if request.type is not OrderType.LIMIT or budget is None:
+        return remaining
+    taken = min(remaining, market.floor_qty(budget))
+    budgets[request.symbol] = budget - taken
+    return taken
 
 
 def market_fill_price(side: Side, reference: Decimal, market: Market, model: FillModel) -> Decimal:

@@ -93,3 +93,16 @@ class Market:
         if qty * price < self.min_notional:
             return f"order value {qty * price:.8f} is below the minimum {self.min_notional} {self.quote}"
         return None
+
+    def price_violation(self, price: Decimal) -> str | None:
+        """Return why the venue would refuse this limit or stop price, or None."""
+        if price <= 0:
+            return "price must be positive"
+        if self.price_step > 0 and price % self.price_step != 0:
+            return f"price {price} is not a multiple of the tick {self.price_step}"
+        return None
+
+    @property
+    def smallest_qty(self) -> Decimal:
+        """The smallest quantity the venue accepts in an order; less than this is dust that cannot be sold."""
+        return max(self.min_qty, self.amount_step)

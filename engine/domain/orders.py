@@ -155,11 +155,17 @@ def _to(status: OrderStatus) -> Callable[[Order, OrderEvent], Order]:
         changes: dict[str, object] = {"status": status, "updated_at": event.ts}
         if isinstance(event, OrderAccepted) and event.venue_order_id:
             changes["venue_order_id"] = event.venue_order_id
-        if isinstance(event, OrderRejected | OrderStatusUnknown | OrderCancelled) and event.reason:
+        if isinstance(event, OrderRejected | OrderCancelled) and event.reason:  # unknown keeps the rationale
             changes["reason"] = event.reason
         return replace(order, **changes)  # type: ignore[arg-type]
 
     return move
+
+
+def _accept(order: Order, event: OrderEvent) -> Order:
+    """The venue holds the order; one that already has fills (seen while its status was unknown) stays partial."""
+    status = _S.PARTIALLY_FILLED if order.filled_qty > 0 else _S.OPEN
+    return _to(status)(order, event)
 
 
 def _fill(order: Order, event: OrderEvent) -> Order:
@@ -191,10 +197,10 @@ _TRANSITIONS: Final[dict[tuple[OrderStatus, type], Callable[[Order, OrderEvent],
     (_S.NEW, OrderSubmitted): _to(_S.SUBMITTED),
     (_S.NEW, OrderRejected): _to(_S.REJECTED),
     (_S.NEW, OrderStatusUnknown): _to(_S.UNKNOWN),  # crashed between writing the intent and the answer
-    (_S.SUBMITTED, OrderAccepted): _to(_S.OPEN),
+    (_S.SUBMITTED, OrderAccepted): _accept,
     (_S.SUBMITTED, OrderRejected): _to(_S.REJECTED),
     (_S.SUBMITTED, OrderStatusUnknown): _to(_S.UNKNOWN),
-    (_S.UNKNOWN, OrderAccepted): _to(_S.OPEN),
+    (_S.UNKNOWN, OrderAccepted): _accept,
     (_S.UNKNOWN, OrderRejected): _to(_S.REJECTED),
     (_S.OPEN, OrderStatusUnknown): _to(_S.UNKNOWN),
     (_S.PARTIALLY_FILLED, OrderStatusUnknown): _to(_S.UNKNOWN),

@@ -80,3 +80,15 @@ class PriceBar:
     low: Decimal
     ts: datetime
     open: Decimal | None = None
+    volume: Decimal | None = None  # base units traded in the bar, when the source knows it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ticker:
+    """The latest price of a symbol at a venue."""
+
+    symbol: Symbol
+    last: Decimal
+    ts: datetime
+    bid: Decimal | None = None
+    ask: Decimal | None = None

@@ -127,6 +127,7 @@ def _bar(series: Candles, index: int, ts: datetime) -> PriceBar:
         low=series.price(series.low, index),
         last=series.price(series.close, index),
         ts=ts,
+        volume=series.price(series.volume, index),
     )
 
 
@@ -140,4 +141,5 @@ def _merge(earlier: PriceBar | None, later: PriceBar) -> PriceBar:
         low=min(earlier.low, later.low),
         last=later.last,
         ts=later.ts,
+        volume=None if earlier.volume is None or later.volume is None else earlier.volume + later.volume,
     )
