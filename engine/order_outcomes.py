@@ -26,6 +26,7 @@ from engine.venue_sync import sync_with_venue
 log = structlog.get_logger(__name__)
 
 _AWAITING_ANSWER = (OrderStatus.NEW, OrderStatus.SUBMITTED)
+_UNRESOLVED = (*_AWAITING_ANSWER, OrderStatus.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +81,12 @@ def update_from(order: Order, result: VenueOrder | Exception, now: datetime) -> 
     if isinstance(result, VenueOrder):
         after, trades = sync_with_venue(order, result)
         return OrderUpdate(order, after, trades)
+    reason = not_placed_reason(result)
+    settles = order.status in _UNRESOLVED if isinstance(result, VenueRejected) else order.status in _AWAITING_ANSWER
+    if reason is not None and settles:
+        return OrderUpdate(order, order.apply(OrderRejected(ts=now, reason=reason)), [])
     if order.status not in _AWAITING_ANSWER:
         return OrderUpdate(order, order, [])  # settled meanwhile (reconciliation): a late error changes nothing
-    reason = not_placed_reason(result)
-    if reason is not None:
-        return OrderUpdate(order, order.apply(OrderRejected(ts=now, reason=reason)), [])
     log.warning("order.outcome_unknown", client_order_id=order.client_order_id, error=repr(result))
     unknown = f"no clear answer from the exchange ({type(result).__name__}); checking by its id"
     return OrderUpdate(order, order.apply(OrderStatusUnknown(ts=now, reason=unknown)), [])

@@ -39,6 +39,7 @@ class PaperExchange:
     """Fills market orders at the current price (with slippage and a fee); limits and stops rest until crossed."""
 
     name = PAPER
+    holds_only_managed_funds = True  # every coin and cent of a paper account is the bot's: books must match exactly
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from engine.account_guard import AccountGuard
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.ids import AccountId, Symbol
@@ -23,6 +24,7 @@ from engine.order_manager import OrderManager
 from engine.paper_exchange import PaperExchange
 from engine.portfolio import PortfolioService
 from engine.ports import MarketFeed, UnitOfWorkFactory
+from engine.reconciliation import Reconciler
 from engine.strategies.base import StrategyRunner
 from engine.strategy_control import StrategyControl
 from engine.system import SystemControl
@@ -48,6 +50,8 @@ class TradingEngine:
     users: UserService
     portfolio: PortfolioService
     strategy_control: StrategyControl
+    guard: AccountGuard | None = None
+    reconciler: Reconciler | None = None
 
     @classmethod
     def assemble(
@@ -63,8 +67,13 @@ class TradingEngine:
         system: SystemControl,
         access: AccessPolicy,
         quote_currency: str,
+        reconcile_grace_seconds: float = 120.0,
     ) -> TradingEngine:
-        orders = OrderManager(uow, gateways, clock, bus)
+        guard = AccountGuard(uow, clock, bus)
+        orders = OrderManager(uow, gateways, clock, bus, guard)
+        reconciler = Reconciler(
+            uow, gateways, orders, guard, clock, quote=quote_currency, grace_seconds=reconcile_grace_seconds
+        )
         pipeline = SignalPipeline(uow, orders, gateways, feed, clock, bus, system.policy)
         monitor = PositionMonitor(uow, orders, feed, gateways, clock, lambda: system.profiles)
         users = UserService(uow, clock, paper, quote_currency, access, lambda: system.phase, lambda: system.profiles)
@@ -83,6 +92,8 @@ class TradingEngine:
             users,
             PortfolioService(uow, feed),
             StrategyControl(uow, clock, strategies, lambda: system.profiles),
+            guard,
+            reconciler,
         )
         paper.on_execution(engine._on_paper_execution)
         return engine

@@ -82,6 +82,13 @@ class Market:
 
     def violation(self, qty: Decimal, price: Decimal) -> str | None:
         """Return why the venue would refuse this quantity at this price, or None."""
+        violation = self.qty_violation(qty)
+        if violation is None and qty * price < self.min_notional:
+            return f"order value {qty * price:.8f} is below the minimum {self.min_notional} {self.quote}"
+        return violation
+
+    def qty_violation(self, qty: Decimal) -> str | None:
+        """Return why the venue would refuse this quantity whatever the price, or None."""
         if qty <= 0:
             return "quantity must be positive"
         if self.amount_step > 0 and qty % self.amount_step != 0:
@@ -90,8 +97,6 @@ class Market:
             return f"quantity {qty} is below the minimum {self.min_qty}"
         if self.max_qty is not None and qty > self.max_qty:
             return f"quantity {qty} is above the maximum {self.max_qty}"
-        if qty * price < self.min_notional:
-            return f"order value {qty * price:.8f} is below the minimum {self.min_notional} {self.quote}"
         return None
 
     def price_violation(self, price: Decimal) -> str | None:

@@ -208,7 +208,9 @@ TestOrdersAndPositions = OrdersAndPositions.TestCase
 
 
 def test_a_sell_larger_than_the_position_is_refused_and_changes_nothing() -> None:
-    position = Position(user_id=make_order().user_id, account_id=make_order().account_id, symbol=ETH, opened_at=later(0))
+    position = Position(
+        user_id=make_order().user_id, account_id=make_order().account_id, symbol=ETH, opened_at=later(0)
+    )
     bought = position.apply_fill(side=Side.BUY, qty=Decimal(1), price=Decimal(100), fee_quote=ZERO, ts=later(1))
     try:
         bought.apply_fill(side=Side.SELL, qty=Decimal("1.5"), price=Decimal(100), fee_quote=ZERO, ts=later(2))

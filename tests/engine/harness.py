@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine.account_guard import AccountGuard
 from engine.bus import EventBus
 from engine.clock import SimClock
 from engine.domain.accounts import Account, Market, User
@@ -14,6 +16,7 @@ from engine.gateways import GatewayRegistry
 from engine.order_manager import OrderManager
 from engine.paper_exchange import PaperExchange
 from engine.paper_matching import FillModel
+from engine.ports import ExchangeGateway
 from engine.runtime import TradingEngine
 from engine.strategies.base import StrategyRunner
 from engine.system import SystemControl
@@ -49,13 +52,19 @@ class Harness:
         return user, account
 
 
+GatewayFactory = Callable[[SimClock, AccountGuard], Sequence[ExchangeGateway]]
+
+
 async def build_harness(
     uow: SqlUnitOfWorkFactory,
     markets: dict[Symbol, Market] | None = None,
     fill_model: FillModel | None = None,
+    more_gateways: GatewayFactory | None = None,
 ) -> Harness:
+    """An engine on `uow` with a paper venue (and `more_gateways`, e.g. a ccxt one, built on its clock)."""
     clock = SimClock(T0)
     bus = EventBus()
+    guard = AccountGuard(uow, clock, bus)
     events: list[object] = []
     bus.subscribe_all(_recorder(events))
     prices = SettablePrices({ETH_MARKET.symbol: Decimal("1000"), ADA_MARKET.symbol: Decimal("0.5")})
@@ -67,7 +76,7 @@ async def build_harness(
         clock=clock,
         bus=bus,
         feed=prices,
-        gateways=GatewayRegistry([paper]),
+        gateways=GatewayRegistry([paper, *(more_gateways(clock, guard) if more_gateways else ())]),
         paper=paper,
         strategies=StrategyRunner([], clock),
         system=system,
