@@ -48,7 +48,13 @@ def stop_order(position: Position, venue: str, market: Market | None, replaces: 
     )
 
 
-def exit_order(command: ClosePosition, position: Position, venue: str, qty: Decimal) -> SubmitOrder:
+def exit_order(
+    command: ClosePosition, position: Position, venue: str, qty: Decimal, replaces: Order | None = None
+) -> SubmitOrder:
+    """A market sell of the position; a retry after an earlier attempt ended is named after that attempt."""
+    origin = f"exit:{position.id}:{command.purpose.value}"
+    if replaces is not None:
+        origin = f"reexit:{replaces.client_order_id}"
     return SubmitOrder(
         user_id=command.user_id,
         account_id=command.account_id,
@@ -58,16 +64,26 @@ def exit_order(command: ClosePosition, position: Position, venue: str, qty: Deci
         type=OrderType.MARKET,
         qty=qty,
         purpose=command.purpose,
-        origin=f"exit:{position.id}:{command.purpose.value}",
+        origin=origin,
         strategy=position.strategy,
         rationale=command.reason,
     )
 
 
-def needs_new_stop(position: Position, stop: Order | None) -> bool:
-    """An open position with a stop level whose resting stop is missing or was ended without filling."""
-    if not position.is_open or position.qty <= 0 or position.stop_price is None:
-        return False
-    if stop is None:
+NEVER_REACHED = "The order never reached the exchange"  # how reconciliation settles an intent the venue never saw
+
+
+def is_replaceable(stop: Order) -> bool:
+    """A stop that ended without filling and may be placed again: cancelled, expired, or never sent.
+
+    A stop the venue refused (its price already passed, too small) is not placed again and again: the
+    position monitor closes the position at market when its stop level is reached.
+    """
+    if stop.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
         return True
-    return stop.is_final and stop.status is not OrderStatus.FILLED
+    return stop.status is OrderStatus.REJECTED and stop.reason.startswith(NEVER_REACHED)
+
+
+def is_guarded_by_a_stop(position: Position) -> bool:
+    """A position that should have a stop resting at its venue."""
+    return position.is_open and position.qty > 0 and position.stop_price is not None

@@ -37,6 +37,7 @@ from engine.errors import OrderRejected as VenueRejected
 from engine.gateways import GatewayRegistry
 from engine.order_manager import OrderManager
 from engine.ports import ExchangeGateway, UnitOfWorkFactory
+from engine.protective_stops import NEVER_REACHED
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +94,10 @@ class Reconciler:
         self._grace = grace_seconds
 
     async def run(self, *, every_account: bool = False) -> ReconciliationReport:
-        """Reconcile the accounts with unsettled orders or open positions (`every_account`: all of them)."""
+        """Reconcile the accounts with unsettled orders or open positions.
+
+        `every_account` (at startup): every account, and each venue's list of open orders too.
+        """
         async with self._uow() as uow:
             unsettled = await uow.orders.non_final()
             positions = await uow.positions.all_open()
@@ -102,7 +106,7 @@ class Reconciler:
         by_account: dict[AccountId, list[Order]] = defaultdict(list)
         for order in unsettled:
             by_account[order.account_id].append(order)
-        reports = [await self._account(account, by_account.get(account.id, [])) for account in accounts]
+        reports = [await self._account(a, by_account.get(a.id, []), every_account) for a in accounts]
         report = ReconciliationReport(reports)
         log.info(
             "reconciliation.done",
@@ -115,11 +119,13 @@ class Reconciler:
         )
         return report
 
-    async def _account(self, account: Account, unsettled: list[Order]) -> AccountReconciliation:
+    async def _account(self, account: Account, unsettled: list[Order], every_account: bool) -> AccountReconciliation:
         report = AccountReconciliation(account.id)
         try:
             gateway = self._gateways.for_account(account)
             await self._settle(gateway, account, unsettled, report)
+            if every_account:  # listing every open order is a heavy request (Binance: weight 80): at startup only
+                report.differences += await self._strangers(gateway, account)
             report.stops_restored = await self._orders.restore_stops(await self._open_positions(account.id))
             if report.pending == 0:
                 report.differences += await self._compare(gateway, account)
@@ -151,7 +157,6 @@ class Reconciler:
                 report.pending += 1
         await self._orders.apply_outcomes(answers)
         report.adopted = len(answers) - report.never_sent
-        report.differences += await self._strangers(gateway, account)
 
     async def _strangers(self, gateway: ExchangeGateway, account: Account) -> list[str]:
         """Orders open at the venue with our client order id prefix that our books never wrote."""
@@ -215,4 +220,4 @@ def _difference(asset: str, venue: Decimal, ours: Decimal, tolerance: Decimal, s
 
 
 def _never_reached(grace: float) -> str:
-    return f"The order never reached the exchange (no trace of it after {grace:.0f} s); it was not placed."
+    return f"{NEVER_REACHED} (no trace of it after {grace:.0f} s); it was not placed."

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,14 +72,23 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Data
 @pytest.fixture
 def database(migrated_template: DatabaseConfig, tmp_path: Path) -> Iterator[DatabaseConfig]:
     """A clean, migrated database for one test."""
+    yield _clean(migrated_template, tmp_path / "test.db")
+
+
+@pytest.fixture
+def clean_databases(migrated_template: DatabaseConfig, tmp_path: Path) -> Callable[[], DatabaseConfig]:
+    """Make clean, migrated databases on demand, for tests that need several in turn (each replaces the last)."""
+    made = itertools.count(1)
+    return lambda: _clean(migrated_template, tmp_path / f"clean-{next(made)}.db")
+
+
+def _clean(template: DatabaseConfig, target: Path) -> DatabaseConfig:
     if TEST_DATABASE_URL:
-        _truncate(migrated_template)
-        yield migrated_template.model_copy(update={"encryption_key": SecretStr(ENCRYPTION_KEY)})
-        return
-    source = Path(migrated_template.url.get_secret_value().removeprefix("sqlite+aiosqlite:///"))
-    target = tmp_path / "test.db"
+        _truncate(template)
+        return template.model_copy(update={"encryption_key": SecretStr(ENCRYPTION_KEY)})
+    source = Path(template.url.get_secret_value().removeprefix("sqlite+aiosqlite:///"))
     shutil.copyfile(source, target)
-    yield DatabaseConfig(url=SecretStr(f"sqlite+aiosqlite:///{target}"), encryption_key=SecretStr(ENCRYPTION_KEY))
+    return DatabaseConfig(url=SecretStr(f"sqlite+aiosqlite:///{target}"), encryption_key=SecretStr(ENCRYPTION_KEY))
 
 
 def _truncate(config: DatabaseConfig) -> None:

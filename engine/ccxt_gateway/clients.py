@@ -42,6 +42,7 @@ class ExchangeSettings:
     exchange_id: str  # a ccxt id, e.g. "binance"
     base_url: str | None = None  # replaces the scheme and host of every REST URL (stand-ins); None = the real ones
     timeout_ms: int = 10_000
+    rate_limit: bool = True  # ccxt's throttler, per API key (tests that loop many times may turn it off)
 
 
 class ClientPool:
@@ -127,7 +128,7 @@ class ClientPool:
         if self._session is None:
             self._session = aiohttp.ClientSession(trust_env=False)
         config: dict[str, Any] = {
-            "enableRateLimit": True,
+            "enableRateLimit": self.settings.rate_limit,
             "timeout": self.settings.timeout_ms,
             "options": dict(SPOT_OPTIONS),
             "session": self._session,

@@ -63,7 +63,9 @@ class Live:
         return SubmitOrder(**(values | changes))  # type: ignore[arg-type]
 
 
-def live_gateway(standin: BinanceSpotStandin, uow: SqlUnitOfWorkFactory, timeout_ms: int = 1500):  # type: ignore[no-untyped-def]
+def live_gateway(  # type: ignore[no-untyped-def]
+    standin: BinanceSpotStandin, uow: SqlUnitOfWorkFactory, timeout_ms: int = 1500, rate_limit: bool = True
+):
     """A factory for `build_harness`: the ccxt gateway with keys read from the database, as in production."""
 
     async def credentials(account_id: AccountId) -> Credentials | None:
@@ -71,7 +73,7 @@ def live_gateway(standin: BinanceSpotStandin, uow: SqlUnitOfWorkFactory, timeout
             return await work.accounts.credentials(account_id)
 
     def make(clock, guard):  # type: ignore[no-untyped-def]
-        pool = ClientPool(ExchangeSettings("binance", standin.base_url, timeout_ms), credentials)
+        pool = ClientPool(ExchangeSettings("binance", standin.base_url, timeout_ms, rate_limit), credentials)
         return [CcxtGateway(pool, clock, backoff=FAST, on_operational=guard.on_operational_error)]
 
     return make

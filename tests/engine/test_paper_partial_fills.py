@@ -73,7 +73,9 @@ async def test_a_resting_limit_order_fills_at_most_a_share_of_each_bars_volume(u
     assert [f.qty for f in fills] == [Decimal("0.4"), Decimal("0.4"), Decimal("0.2")]
     assert not fills[0].is_complete and fills[-1].is_complete
     balances = await h.paper.fetch_balances(account.id)
-    assert balances["USDT"] == type(balances["USDT"])("USDT", Decimal(2000) - Decimal(990) - Decimal("0.99"), Decimal(0))
+    assert balances["USDT"] == type(balances["USDT"])(
+        "USDT", Decimal(2000) - Decimal(990) - Decimal("0.99"), Decimal(0)
+    )
     assert balances["ETH"].free == Decimal(1)
     async with h.uow() as work:
         (position,) = await work.positions.open_for_user(user.id)
@@ -127,5 +129,5 @@ async def test_limit_and_stop_prices_must_be_on_the_tick(uow: SqlUnitOfWorkFacto
         qty=Decimal("0.1"),
         limit_price=Decimal("990.005"),
     )
-    with pytest.raises(OrderRejected, match="not a multiple of the tick 0.01"):
+    with pytest.raises(OrderRejected, match=r"not a multiple of the tick 0\.01"):
         await h.paper.place_order(off_tick)
