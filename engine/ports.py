@@ -15,7 +15,7 @@ from engine.domain.ids import AccountId, ClientOrderId, StrategyId, Symbol, Tele
 from engine.domain.orders import Order
 from engine.domain.positions import Position
 from engine.domain.signals import Decision, Signal
-from engine.domain.venue import Balance, OrderRequest, PriceBar, VenueOrder, VenueTrade
+from engine.domain.venue import Balance, OrderRequest, PriceBar, Ticker, VenueOrder, VenueTrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,17 @@ class ExchangeGateway(Protocol):
     async def fetch_balances(self, account_id: AccountId) -> dict[str, Balance]: ...
 
     async def aclose(self) -> None: ...
+
+
+Candle = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]  # open time ms, open, high, low, close, volume
+
+
+class MarketDataSource(Protocol):
+    """An exchange's public market data: what the live feed polls, once for every user."""
+
+    async def fetch_tickers(self, symbols: Sequence[Symbol]) -> dict[Symbol, Ticker]: ...
+
+    async def fetch_ohlcv(self, symbol: Symbol, timeframe: str, since_ms: int | None, limit: int) -> list[Candle]: ...
 
 
 class PriceSource(Protocol):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt.async_support as ccxt
@@ -44,13 +43,12 @@ from engine.errors import (
     RateLimited,
     TemporaryError,
 )
-from engine.ports import Credentials
+from engine.ports import Candle, Credentials
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 OperationalHook = Callable[[AccountId, OperationalError], Awaitable[None]]
-Candle = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
 class CcxtGateway:
