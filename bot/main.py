@@ -22,16 +22,15 @@ from bot.app import BuilderHook, build_application, publish_commands
 from bot.context import Services
 from bot.health import DISABLED, OK, HealthChecker, database_probe, static_probe
 from bot.http_server import build_http_app, make_server
+from bot.market_setup import REPLAY_CURSOR, MarketSetup, fill_model, open_market
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.signal_sources import start_llm_agent, start_webhook
 from engine.bus import EventBus
-from engine.clock import SimClock
 from engine.gateways import GatewayRegistry
-from engine.market_data.recorded_markets import load_replay_series, replay_markets
-from engine.market_data.replay import ReplayFeed, ms_to_datetime
+from engine.market_data.live import LiveDriver, LiveFeed
+from engine.market_data.replay import ReplayFeed
 from engine.paper_exchange import PaperExchange
-from engine.paper_matching import FillModel
 from engine.runtime import ReplayDriver, TradingEngine
 from engine.strategies.base import StrategyRunner
 from engine.strategies.catalog import builtin_rules
@@ -47,8 +46,6 @@ from storage.unit_of_work import SqlUnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
-REPLAY_CURSOR = "replay_cursor"
-
 
 @dataclass
 class Runtime:
@@ -59,12 +56,14 @@ class Runtime:
     replay: ReplayDriver | None
     http_url: str
     application: Any | None
+    live: LiveDriver | None = None
 
 
 @asynccontextmanager
 async def build_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the database (migrating it), the market, the venues and the engine; close them in reverse."""
     database = create_engine(settings.database)
+    market: MarketSetup | None = None
     try:
         await upgrade(database)
         secrets = SecretBox(
@@ -72,10 +71,10 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         uow = SqlUnitOfWorkFactory(create_session_factory(database), secrets)
         bus = EventBus()
-        feed, clock, markets = await _replay_market(settings, uow)
-        fill_model = FillModel(fee_rate=settings.exchange.fee_rate, slippage=settings.exchange.slippage)
-        paper = PaperExchange(uow, feed, clock, markets, fill_model)
-        gateways = GatewayRegistry([paper])
+        market = await open_market(settings, uow, bus)
+        feed, clock, markets = market.feed, market.clock, market.markets
+        paper = PaperExchange(uow, feed, clock, markets, fill_model(settings))
+        gateways = GatewayRegistry([paper, *market.live_gateways])
         strategies = StrategyRunner(builtin_rules(settings.market.timeframe), clock)
         system = SystemControl(
             uow,
@@ -102,6 +101,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             system=system,
             access=access,
             quote_currency=settings.exchange.quote,
+            reconcile_grace_seconds=settings.exchange.reconcile_grace_seconds,
+            guard=market.guard,
         )
         await engine.start()
         notifier = Notifier(uow, clock, settings.telegram.admin_chat_id)
@@ -109,7 +110,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         health = HealthChecker(
             {
                 "database": database_probe(database),
-                "exchange": static_probe(OK, f"paper venue, {len(markets)} markets, replayed prices"),
+                "exchange": static_probe(OK, market.description),
                 "telegram": static_probe(DISABLED, "TELEGRAM_BOT_TOKEN is not set"),
                 "scheduler": static_probe(DISABLED, "not started"),
                 "llm": static_probe(DISABLED, "ANTHROPIC_API_KEY is not set")
@@ -119,21 +120,15 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         services = Services(settings=settings, engine=engine, notifier=notifier, health=health)
         services.extras["database"] = database
-        services.extras["replay_feed"] = feed
-        yield services
-        await gateways.aclose()
+        services.extras["live_feed" if isinstance(feed, LiveFeed) else "replay_feed"] = feed
+        try:
+            yield services
+        finally:
+            await gateways.aclose()
     finally:
+        if market is not None:
+            await market.aclose()
         await database.dispose()
-
-
-async def _replay_market(settings: Settings, uow: SqlUnitOfWorkFactory) -> tuple[ReplayFeed, SimClock, dict]:  # type: ignore[type-arg]
-    market = settings.market
-    series = load_replay_series(market.symbols, market.timeframe, settings.exchange.quote, market.replay_rate)
-    async with uow() as work:
-        cursor = await work.system.get(REPLAY_CURSOR)
-    clock = SimClock(ms_to_datetime(min(int(c.ts[0]) for c in series)))
-    feed = ReplayFeed(series, clock, warmup=market.replay_warmup, resume_ms=int(cursor) if cursor else None)
-    return feed, clock, replay_markets(series, settings.exchange.quote)
 
 
 async def run(
@@ -160,13 +155,26 @@ async def _start(
     stack: AsyncExitStack, services: Services, settings: Settings, stop: asyncio.Event, telegram: BuilderHook | None
 ) -> Runtime:
     """Start each part and register its shutdown; the exit stack unwinds them in reverse order."""
-    engine = services.engine
     http_url = await _start_http(stack, services, settings)
     application = await _start_telegram(stack, services, telegram)
     stack.push_async_callback(services.notifier.drain)
     _background(stack, services.notifier.run, "notifier")
+    await _reconcile_at_startup(services)
     jobs = _start_jobs(stack, services, settings)
     start_llm_agent(stack, services, settings, jobs)
+    replay, live = _start_market_driver(stack, services, settings)
+    return Runtime(services, jobs, replay, http_url, application, live)
+
+
+def _start_market_driver(
+    stack: AsyncExitStack, services: Services, settings: Settings
+) -> tuple[ReplayDriver | None, LiveDriver | None]:
+    """Play the market through the engine: the live feed's polls, or the replayed candles."""
+    engine = services.engine
+    if "live_feed" in services.extras:
+        live = LiveDriver(engine.process_step, services.extras["live_feed"], settings.market.poll_seconds)
+        _background(stack, live.run, "live-feed")
+        return None, live
     replay = ReplayDriver(
         engine,
         services.extras["replay_feed"],
@@ -174,7 +182,21 @@ async def _start(
         on_step=_cursor_saver(services),
     )
     _background(stack, replay.run, "replay")
-    return Runtime(services, jobs, replay, http_url, application)
+    return replay, None
+
+
+async def _reconcile_at_startup(services: Services) -> None:
+    """Before any trading: settle what the last run left open, adopt fills made while down, check balances."""
+    engine = services.engine
+    assert engine.reconciler is not None
+    try:
+        report = await engine.reconciler.run(every_account=True)
+    except Exception as error:  # never keeps the product down; the scheduled runs try again
+        log.exception("reconciliation.startup_failed")
+        await engine.record_error("reconciliation", f"{type(error).__name__}: {error}")
+        return
+    for account_id, reason in report.failed.items():
+        await engine.record_error("reconciliation", f"account {account_id} not reconciled: {reason}")
 
 
 async def _start_http(stack: AsyncExitStack, services: Services, settings: Settings) -> str:
@@ -247,12 +269,20 @@ def _start_jobs(stack: AsyncExitStack, services: Services, settings: Settings) -
         await engine.record_error(f"job:{stats.job_id}", f"{type(error).__name__}: {error}")
 
     jobs = JobRunner(on_failure)
-    jobs.every("position_monitor", settings.jobs.monitor_seconds, engine.monitor.run_pass)
+    # the market driver hands each step's bars to the monitor; this pass only re-checks the latest prices
+    jobs.every("position_monitor", settings.jobs.monitor_seconds, lambda: engine.monitor.run_pass({}))
     jobs.every("equity_marks", settings.jobs.equity_seconds, engine.monitor.mark_equity, start_now=True)
+    _reconcile_job(jobs, services, settings)
     jobs.start()
     stack.callback(jobs.shutdown)
     services.health.probes["scheduler"] = _scheduler_probe(jobs)
     return jobs
+
+
+def _reconcile_job(jobs: JobRunner, services: Services, settings: Settings) -> None:
+    reconciler = services.engine.reconciler
+    assert reconciler is not None
+    jobs.every("reconciliation", settings.jobs.reconcile_seconds, reconciler.run)
 
 
 def _scheduler_probe(jobs: JobRunner) -> Any:

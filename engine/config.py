@@ -28,6 +28,8 @@ class ExchangeConfig(BaseModel):
     timeout_ms: int = Field(10_000, ge=500)
     fee_rate: Decimal = Field(Decimal("0.001"), ge=0, lt=1)  # paper taker fee
     slippage: Decimal = Field(Decimal("0.0005"), ge=0, lt=1)  # paper market-order slippage
+    paper_volume_share: Decimal = Field(Decimal("0.1"), gt=0, le=1)  # paper limit orders fill this share of a bar
+    reconcile_grace_seconds: float = Field(120.0, gt=0)  # an order unseen by its venue this long never reached it
     quote: str = "USDT"  # the currency accounts are kept in
 
 
@@ -45,6 +47,7 @@ class MarketConfig(BaseModel):
     replay_rate: Decimal = Field(Decimal("11000"), gt=0)  # recorded prices are in BTC: 1 BTC = this many quote units
     replay_warmup: int = Field(60, ge=0)  # candles already closed when the replay starts
     poll_seconds: float = Field(5.0, gt=0)  # live ticker polling
+    live_history: int = Field(200, ge=1, le=1000)  # live: closed candles loaded at start (indicator warm-up)
 
     _split = field_validator("symbols", mode="before")(split_csv)
 

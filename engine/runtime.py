@@ -68,8 +68,9 @@ class TradingEngine:
         access: AccessPolicy,
         quote_currency: str,
         reconcile_grace_seconds: float = 120.0,
+        guard: AccountGuard | None = None,
     ) -> TradingEngine:
-        guard = AccountGuard(uow, clock, bus)
+        guard = guard or AccountGuard(uow, clock, bus)
         orders = OrderManager(uow, gateways, clock, bus, guard)
         reconciler = Reconciler(
             uow, gateways, orders, guard, clock, quote=quote_currency, grace_seconds=reconcile_grace_seconds
