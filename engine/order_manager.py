@@ -24,12 +24,12 @@ from engine.domain.commands import ClosePosition, SubmitOrder
 from engine.domain.enums import OrderPurpose, Side
 from engine.domain.ids import AccountId, ClientOrderId, Symbol, make_client_order_id
 from engine.domain.money import ZERO
-from engine.domain.orders import IllegalTransition, Order, OrderSubmitted
+from engine.domain.orders import IllegalTransition, Order
 from engine.domain.positions import Position
 from engine.domain.venue import VenueOrder
 from engine.gateways import GatewayRegistry
-from engine.order_outcomes import OrderUpdate, events_for, order_from, request_for, update_from
-from engine.ports import UnitOfWork, UnitOfWorkFactory
+from engine.order_outcomes import OrderUpdate, events_for, log_transitions, order_from, request_for, update_from
+from engine.ports import OrderVersion, UnitOfWork, UnitOfWorkFactory
 from engine.position_ledger import FillOutcome, PositionKey, apply_trades
 from engine.protective_stops import exit_order, is_guarded_by_a_stop, is_replaceable, sellable_qty, stop_order
 
@@ -212,12 +212,13 @@ class OrderManager:
         now = self._clock.now()
         wanted = [order_from(c, now) for c in commands]
         async with self._books, self._uow() as uow:
-            existing = await uow.orders.get_many([o.client_order_id for o in wanted])
-            new = [o for o in _unique(wanted) if o.client_order_id not in existing]
+            written = await uow.orders.existing([o.client_order_id for o in wanted])
+            existing = await uow.orders.get_many(list(written)) if written else {}
+            new = [o for o in _unique(wanted) if o.client_order_id not in written]
             added = {o.client_order_id: o for o in await uow.orders.add_many(new)}
             await uow.commit()
         for order in added.values():
-            log.info(
+            log.debug(
                 "order.intent_written",
                 client_order_id=order.client_order_id,
                 user=order.user_id,
@@ -230,8 +231,8 @@ class OrderManager:
 
     async def _send(self, orders: Sequence[Order], venues: dict[AccountId, str]) -> list[Answer]:
         by_venue: dict[str, list[Order]] = defaultdict(list)
-        for order in orders:
-            by_venue[venues[order.account_id]].append(order.apply(OrderSubmitted(ts=self._clock.now())))
+        for order in orders:  # the stored intent goes as it is: the answer is applied to the stored order anyway
+            by_venue[venues[order.account_id]].append(order)
         answered: list[Answer] = []
         for venue, batch in by_venue.items():
             try:
@@ -248,7 +249,7 @@ class OrderManager:
             return []
         now = self._clock.now()
         async with self._books, self._uow() as uow:
-            current = await uow.orders.get_many([order.client_order_id for order, _ in pairs])
+            current = await self._current(uow, [order for order, _ in pairs])
             updates: list[OrderUpdate] = []
             for order, result in pairs:
                 stored = current.get(order.client_order_id)
@@ -260,17 +261,17 @@ class OrderManager:
             await uow.orders.save_many(list({u.after.client_order_id: u.after for u in updates}.values()))
             await uow.fills.add_many([(u.after, t) for u in updates for t in u.trades])
             await uow.commit()
-        for update in updates:
-            if update.after.status is not update.before.status:
-                log.info(
-                    "order.transition",
-                    client_order_id=update.after.client_order_id,
-                    user=update.after.user_id,
-                    symbol=update.after.symbol,
-                    status=update.after.status.value,
-                    reason=update.after.reason,
-                )
+        log_transitions(updates)
         return updates
+
+    async def _current(self, uow: UnitOfWork, orders: Sequence[Order]) -> dict[ClientOrderId, Order]:
+        """The orders as stored now: our copies where still current, read again where they changed meanwhile."""
+        versions = await uow.orders.versions([o.client_order_id for o in orders])
+        current = {o.client_order_id: o for o in orders if versions.get(o.client_order_id) == OrderVersion.of(o)}
+        stale = [
+            o.client_order_id for o in orders if o.client_order_id in versions and o.client_order_id not in current
+        ]
+        return current | (await uow.orders.get_many(stale) if stale else {})
 
     def _update(self, stored: Order, result: VenueOrder | Exception, now: object) -> OrderUpdate | None:
         try:
@@ -310,9 +311,9 @@ class OrderManager:
         await self._book_cash(uow, accounts, [(updates[i].after, outcome) for i, outcome in booked.items()])
         by_key = {(p.account_id, p.symbol, p.opened_at): p for p in saved}
         for index, outcome in booked.items():
-            p = outcome.position
-            position = by_key.get((p.account_id, p.symbol, p.opened_at), p)
-            updates[index] = replace(updates[index], outcome=replace(outcome, position=position))
+            p, update = outcome.position, updates[index]
+            position = by_key.get((p.account_id, p.symbol, p.opened_at), p)  # with its id when it is new
+            updates[index] = OrderUpdate(update.before, update.after, update.trades, outcome.with_position(position))
         return updates
 
     async def _book_cash(

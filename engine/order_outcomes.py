@@ -5,6 +5,8 @@ Pure functions: the order manager applies them to the order as stored, inside it
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -103,6 +105,30 @@ def not_placed_reason(error: Exception) -> str | None:
     if isinstance(error, ConfigurationError):
         return f"The order could not be sent: {error}."
     return None
+
+
+_ROUTINE = frozenset({OrderStatus.SUBMITTED, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
+
+
+def log_transitions(updates: Sequence[OrderUpdate]) -> None:
+    """Every transition at DEBUG (INFO for the unusual ones: rejected, unknown, cancelled, expired), plus one
+    INFO line per batch counting the statuses reached (5,000 fills make one line, not 5,000)."""
+    reached: Counter[str] = Counter()
+    for update in updates:
+        order = update.after
+        if order.status is update.before.status:
+            continue
+        reached[order.status.value] += 1
+        (log.debug if order.status in _ROUTINE else log.info)(
+            "order.transition",
+            client_order_id=order.client_order_id,
+            user=order.user_id,
+            symbol=order.symbol,
+            status=order.status.value,
+            reason=order.reason,
+        )
+    if reached:
+        log.info("orders.recorded", transitions=sum(reached.values()), **dict(reached))
 
 
 def events_for(update: OrderUpdate, now: datetime) -> list[object]:

@@ -93,7 +93,7 @@ class PaperExchange:
                 known.add((request.account_id, request.client_order_id))
                 results.append(order)
                 accepted.append((request, order))
-            await self._persist(uow, accepted)
+            await self._persist(uow, accepted, new=True)
             await uow.commit()
         return results
 
@@ -153,7 +153,7 @@ class PaperExchange:
     async def reset_account(self, account_id: AccountId) -> None:
         async with self._lock, self._uow() as uow:
             self._balances[account_id] = {}
-            await uow.paper.set_balances({account_id: {}})
+            await uow.paper.clear_balances(account_id)
             await uow.commit()
 
     async def on_bars(self, bars: Mapping[Symbol, PriceBar]) -> list[tuple[AccountId, VenueOrder]]:
@@ -304,8 +304,10 @@ class PaperExchange:
         if self._resting is None:
             self._resting = {(r.account_id, r.client_order_id): (r, o) for r, o in await uow.paper.open_orders()}
 
-    async def _persist(self, uow: UnitOfWork, orders: Sequence[tuple[OrderRequest, VenueOrder]]) -> None:
-        await uow.paper.save_orders(orders)
+    async def _persist(
+        self, uow: UnitOfWork, orders: Sequence[tuple[OrderRequest, VenueOrder]], *, new: bool = False
+    ) -> None:
+        await uow.paper.save_orders(orders, new=new)
         touched = {request.account_id for request, _ in orders}
         await uow.paper.set_balances({account_id: self._balances[account_id] for account_id in touched})
 

@@ -26,6 +26,9 @@ class FillOutcome:
     realized_net: Decimal | None  # net PnL: of the round trip when the position closed, else of this sale
     cash_delta: Decimal = ZERO  # what the trades did to the account's quote cash (fees charged in coins excluded)
 
+    def with_position(self, position: Position) -> FillOutcome:
+        return FillOutcome(position, self.qty, self.value, self.fee_quote, self.realized_net, self.cash_delta)
+
 
 def apply_trades(
     position: Position | None, order: Order, trades: list[VenueTrade], dust: Decimal = ZERO

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Final
@@ -20,6 +20,7 @@ from engine.domain.ids import (
     VenueOrderId,
 )
 from engine.domain.money import ZERO
+from engine.domain.values import evolve
 
 
 class IllegalTransition(Exception):
@@ -157,7 +158,7 @@ def _to(status: OrderStatus) -> Callable[[Order, OrderEvent], Order]:
             changes["venue_order_id"] = event.venue_order_id
         if isinstance(event, OrderRejected | OrderCancelled) and event.reason:  # unknown keeps the rationale
             changes["reason"] = event.reason
-        return replace(order, **changes)  # type: ignore[arg-type]
+        return evolve(order, **changes)
 
     return move
 
@@ -177,7 +178,7 @@ def _fill(order: Order, event: OrderEvent) -> Order:
         raise Overfill(f"order {order.client_order_id}: fill of {event.qty} takes it past {order.qty}")
     previous_value = (order.avg_fill_price or ZERO) * order.filled_qty
     average = (previous_value + event.price * event.qty) / filled
-    return replace(
+    return evolve(
         order,
         status=OrderStatus.FILLED if filled == order.qty else OrderStatus.PARTIALLY_FILLED,
         filled_qty=filled,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from engine.domain.enums import Side
 from engine.domain.ids import AccountId, Symbol, UserId
 from engine.domain.money import ZERO
+from engine.domain.values import evolve
 
 
 class OversizedSell(ValueError):
@@ -66,7 +67,7 @@ class Position:
     def _buy(self, qty: Decimal, price: Decimal, fee_quote: Decimal) -> Position:
         new_qty = self.qty + qty
         average = (self.avg_entry * self.qty + price * qty) / new_qty
-        return replace(
+        return evolve(
             self,
             qty=new_qty,
             avg_entry=average,
@@ -79,7 +80,7 @@ class Position:
         if qty > self.qty:
             raise OversizedSell(f"sell of {qty} {self.symbol} exceeds the position of {self.qty}")
         remaining = self.qty - qty
-        return replace(
+        return evolve(
             self,
             qty=remaining,
             realized_pnl=self.realized_pnl + (price - self.avg_entry) * qty,

@@ -13,7 +13,7 @@ from engine.domain.enums import OrderType, Side
 from engine.domain.ids import AccountId, ClientOrderId, Symbol, TradeId, VenueOrderId
 from engine.domain.venue import Balance, OrderRequest, VenueOrder, VenueStatus, VenueTrade
 from storage.models import PaperBalanceRow, PaperOrderRow
-from storage.repositories.base import SqlRepository, dec, dec_or_none
+from storage.repositories.base import SqlRepository, dec, dec_or_none, upsert
 
 _balances = PaperBalanceRow.__table__
 _orders = PaperOrderRow.__table__
@@ -30,16 +30,25 @@ class SqlPaperLedger(SqlRepository):
         return found
 
     async def set_balances(self, balances: Mapping[AccountId, Mapping[str, Balance]]) -> None:
-        accounts = list(balances)
-        for chunk in _chunks(accounts):
-            await self.session.execute(delete(_balances).where(_balances.c.account_id.in_(chunk)))
+        """Store these balances (one upsert per row); assets not given keep what they had."""
         rows = [
             {"account_id": account_id, "asset": b.asset, "free": b.free, "locked": b.locked}
             for account_id, assets in balances.items()
             for b in assets.values()
         ]
         if rows:
-            await self.session.execute(insert(_balances), rows)
+            statement = upsert(self.session, _balances)
+            excluded = statement.excluded
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[_balances.c.account_id, _balances.c.asset],
+                    set_={"free": excluded.free, "locked": excluded.locked},
+                ),
+                rows,
+            )
+
+    async def clear_balances(self, account_id: AccountId) -> None:
+        await self.session.execute(delete(_balances).where(_balances.c.account_id == account_id))
 
     async def existing(self, keys: Sequence[tuple[AccountId, ClientOrderId]]) -> set[tuple[AccountId, ClientOrderId]]:
         found: set[tuple[AccountId, ClientOrderId]] = set()
@@ -49,13 +58,15 @@ class SqlPaperLedger(SqlRepository):
             found.update((AccountId(a), ClientOrderId(c)) for a, c in (await self.session.execute(query)).all())
         return found
 
-    async def save_orders(self, orders: Sequence[tuple[OrderRequest, VenueOrder]]) -> None:
+    async def save_orders(self, orders: Sequence[tuple[OrderRequest, VenueOrder]], *, new: bool = False) -> None:
+        """Store orders as the venue holds them now; `new`: orders just placed, known to have no row yet."""
         if not orders:
             return
-        keys = [(request.account_id, request.client_order_id) for request, _ in orders]
-        for chunk in _chunks(keys):
-            pair = tuple_(_orders.c.account_id, _orders.c.client_order_id)
-            await self.session.execute(delete(_orders).where(pair.in_(chunk)))
+        if not new:
+            keys = [(request.account_id, request.client_order_id) for request, _ in orders]
+            for chunk in _chunks(keys):
+                pair = tuple_(_orders.c.account_id, _orders.c.client_order_id)
+                await self.session.execute(delete(_orders).where(pair.in_(chunk)))
         await self.session.execute(insert(_orders), [_order_values(r, o) for r, o in orders])
 
     async def get_order(self, account_id: AccountId, client_order_id: ClientOrderId) -> VenueOrder | None:

@@ -23,7 +23,7 @@ from engine.domain.ids import (
 from engine.domain.orders import Order
 from engine.domain.positions import Position
 from engine.domain.venue import VenueTrade
-from engine.ports import FillRecord
+from engine.ports import FillRecord, OrderVersion
 from storage.models import FillRow, OrderRow, PositionRow
 from storage.repositories.base import SqlRepository, dec, dec_or_none
 
@@ -38,8 +38,30 @@ class SqlOrderRepository(SqlRepository):
         if not orders:
             return []
         rows = [_order_values(order) for order in orders]
-        result = await self.session.execute(insert(_orders).returning(_orders.c.id, sort_by_parameter_order=True), rows)
-        return [replace(order, id=new_id) for order, new_id in zip(orders, result.scalars(), strict=True)]
+        # RETURNING in batches, matched by client order id (ordered RETURNING would insert row by row on SQLite)
+        result = await self.session.execute(insert(_orders).returning(_orders.c.id, _orders.c.client_order_id), rows)
+        ids = {client_order_id: new_id for new_id, client_order_id in result.all()}
+        return [replace(order, id=ids[order.client_order_id]) for order in orders]
+
+    async def versions(self, client_order_ids: Sequence[ClientOrderId]) -> dict[ClientOrderId, OrderVersion]:
+        """What each order's state is now, in a few narrow columns: enough to tell whether a copy is stale."""
+        found: dict[ClientOrderId, OrderVersion] = {}
+        ids = list(client_order_ids)
+        columns = (_orders.c.client_order_id, _orders.c.status, _orders.c.filled_qty, _orders.c.updated_at)
+        for start in range(0, len(ids), 500):
+            query = select(*columns).where(_orders.c.client_order_id.in_(ids[start : start + 500]))
+            for cid, status, filled, updated in (await self.session.execute(query)).all():
+                found[ClientOrderId(cid)] = OrderVersion(OrderStatus(status), dec(filled), updated)
+        return found
+
+    async def existing(self, client_order_ids: Sequence[ClientOrderId]) -> set[ClientOrderId]:
+        """Which of these client order ids are already written (one narrow query per 500)."""
+        found: set[ClientOrderId] = set()
+        ids = list(client_order_ids)
+        for start in range(0, len(ids), 500):
+            query = select(_orders.c.client_order_id).where(_orders.c.client_order_id.in_(ids[start : start + 500]))
+            found.update(ClientOrderId(c) for c in (await self.session.execute(query)).scalars())
+        return found
 
     async def save_many(self, orders: Sequence[Order]) -> None:
         if not orders:
@@ -151,16 +173,17 @@ class SqlPositionRepository(SqlRepository):
             rows = [{"b_id": p.id, **_position_values(p)} for p in known]
             statement = update(_positions).where(_positions.c.id == bindparam("b_id"))
             await self.session.execute(statement, rows)
-        inserted: list[Position] = []
+        inserted: dict[tuple[int, str, object], int] = {}
         if new:
+            # RETURNING in batches, matched by (account, symbol, opened at): one position per key in a batch
+            columns = (_positions.c.id, _positions.c.account_id, _positions.c.symbol, _positions.c.opened_at)
             result = await self.session.execute(
-                insert(_positions).returning(_positions.c.id, sort_by_parameter_order=True),
-                [_position_values(p) for p in new],
+                insert(_positions).returning(*columns), [_position_values(p) for p in new]
             )
-            inserted = [replace(p, id=new_id) for p, new_id in zip(new, result.scalars(), strict=True)]
-        by_key = {id(p): p for p in known}
-        ids = iter(inserted)
-        return [by_key[id(p)] if p.id is not None else next(ids) for p in positions]
+            inserted = {(a, s, o): new_id for new_id, a, s, o in result.all()}
+        return [
+            p if p.id is not None else replace(p, id=inserted[(p.account_id, p.symbol, p.opened_at)]) for p in positions
+        ]
 
     async def _where(self, *conditions: object) -> list[Position]:
         query = select(_positions).where(*conditions).order_by(_positions.c.id)  # type: ignore[arg-type]
