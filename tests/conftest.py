@@ -7,7 +7,7 @@ import itertools
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,36 +72,45 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Data
 @pytest.fixture
 def database(migrated_template: DatabaseConfig, tmp_path: Path) -> Iterator[DatabaseConfig]:
     """A clean, migrated database for one test."""
-    yield _clean(migrated_template, tmp_path / "test.db")
+    if TEST_DATABASE_URL:
+        _truncate(migrated_template)
+        yield migrated_template.model_copy(update={"encryption_key": SecretStr(ENCRYPTION_KEY)})
+        return
+    yield _copy(migrated_template, tmp_path / "test.db")
 
 
 @pytest.fixture
-def clean_databases(migrated_template: DatabaseConfig, tmp_path: Path) -> Callable[[], DatabaseConfig]:
+def clean_databases(migrated_template: DatabaseConfig, tmp_path: Path) -> Callable[[], Awaitable[DatabaseConfig]]:
     """Make clean, migrated databases on demand, for tests that need several in turn (each replaces the last)."""
     made = itertools.count(1)
-    return lambda: _clean(migrated_template, tmp_path / f"clean-{next(made)}.db")
+
+    async def clean() -> DatabaseConfig:
+        if TEST_DATABASE_URL:
+            await _truncate_tables(migrated_template)
+            return migrated_template.model_copy(update={"encryption_key": SecretStr(ENCRYPTION_KEY)})
+        return _copy(migrated_template, tmp_path / f"clean-{next(made)}.db")
+
+    return clean
 
 
-def _clean(template: DatabaseConfig, target: Path) -> DatabaseConfig:
-    if TEST_DATABASE_URL:
-        _truncate(template)
-        return template.model_copy(update={"encryption_key": SecretStr(ENCRYPTION_KEY)})
+def _copy(template: DatabaseConfig, target: Path) -> DatabaseConfig:
     source = Path(template.url.get_secret_value().removeprefix("sqlite+aiosqlite:///"))
     shutil.copyfile(source, target)
     return DatabaseConfig(url=SecretStr(f"sqlite+aiosqlite:///{target}"), encryption_key=SecretStr(ENCRYPTION_KEY))
 
 
 def _truncate(config: DatabaseConfig) -> None:
-    async def go() -> None:
-        engine = create_engine(config)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        finally:
-            await engine.dispose()
+    asyncio.run(_truncate_tables(config))
 
-    asyncio.run(go())
+
+async def _truncate_tables(config: DatabaseConfig) -> None:
+    engine = create_engine(config)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -120,20 +120,23 @@ def venues(standin: BinanceSpotStandin) -> dict[str, Venue]:
 @pytest.mark.parametrize("venue_name", ["paper", "binance"])
 @pytest.mark.parametrize("scenario", [ENTRY, EXIT], ids=lambda s: s.name)
 async def test_a_crash_at_every_await_point_of_the_submit_path_loses_and_duplicates_nothing(
-    clean_databases: Callable[[], DatabaseConfig], standin: BinanceSpotStandin, venue_name: str, scenario: Scenario
+    clean_databases: Callable[[], Awaitable[DatabaseConfig]],
+    standin: BinanceSpotStandin,
+    venue_name: str,
+    scenario: Scenario,
 ):
     venue = venues(standin)[venue_name]
     # Arrange: the path's await points, from a run that does not crash
-    points = (await life(clean_databases(), venue, scenario, None, "0.1")).points
+    points = (await life(await clean_databases(), venue, scenario, None, "0.1")).points
     assert "venue.placed" in points and "commit" in points
     # Act / Assert: a crash at each of them in turn
     for at in range(1, len(points) + 1):
-        await life(clean_databases(), venue, scenario, at, "0.1")
+        await life(await clean_databases(), venue, scenario, at, "0.1")
 
 
 @pytest.mark.slow
 async def test_randomised_crash_points_sizes_and_venues(
-    clean_databases: Callable[[], DatabaseConfig], standin: BinanceSpotStandin
+    clean_databases: Callable[[], Awaitable[DatabaseConfig]], standin: BinanceSpotStandin
 ):
     rng = random.Random(20_260_301)
     counted: dict[tuple[str, str, str], int] = {}
@@ -144,5 +147,5 @@ async def test_randomised_crash_points_sizes_and_venues(
         qty = rng.choice(["0.05", "0.1", "0.2345", "0.5"])
         key = (venue.name, scenario.name, qty)
         if key not in counted:
-            counted[key] = len((await life(clean_databases(), venue, scenario, None, qty)).points)
-        await life(clean_databases(), venue, scenario, rng.randint(1, counted[key]), qty)
+            counted[key] = len((await life(await clean_databases(), venue, scenario, None, qty)).points)
+        await life(await clean_databases(), venue, scenario, rng.randint(1, counted[key]), qty)

@@ -13,7 +13,7 @@ import asyncio
 import os
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -85,7 +85,7 @@ async def one_kill(database: DatabaseConfig, venue: BinanceVenue, when: Callable
 
 @pytest.mark.slow
 async def test_a_process_killed_after_the_exchange_took_its_order_loses_and_duplicates_nothing(
-    clean_databases: Callable[[], DatabaseConfig], standin: BinanceSpotStandin
+    clean_databases: Callable[[], Awaitable[DatabaseConfig]], standin: BinanceSpotStandin
 ):
     venue = BinanceVenue(standin)
     standin.faults.drop_response(mode="hang", seconds=60)  # the order is taken; its answer never comes
@@ -94,7 +94,7 @@ async def test_a_process_killed_after_the_exchange_took_its_order_loses_and_dupl
         while not standin.orders(venue.key):  # noqa: ASYNC110 - the stand-in offers no event to wait on
             await asyncio.sleep(0.01)
 
-    await one_kill(clean_databases(), venue, order_taken)
+    await one_kill(await clean_databases(), venue, order_taken)
     standin.faults.clear()
     (order,) = [o for o in standin.orders(venue.key) if o.type == "MARKET"]
     assert order.status == "FILLED"
@@ -102,7 +102,7 @@ async def test_a_process_killed_after_the_exchange_took_its_order_loses_and_dupl
 
 @pytest.mark.slow
 async def test_processes_killed_at_random_moments_lose_and_duplicate_nothing(
-    clean_databases: Callable[[], DatabaseConfig], standin: BinanceSpotStandin
+    clean_databases: Callable[[], Awaitable[DatabaseConfig]], standin: BinanceSpotStandin
 ):
     venue = BinanceVenue(standin)
     rng = random.Random(7_2026)
@@ -112,4 +112,4 @@ async def test_processes_killed_at_random_moments_lose_and_duplicate_nothing(
         async def after_a_while(delay: float = delay) -> None:
             await asyncio.sleep(delay)
 
-        await one_kill(clean_databases(), venue, after_a_while)
+        await one_kill(await clean_databases(), venue, after_a_while)
