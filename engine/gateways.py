@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.domain.accounts import Account
+from engine.domain.venue import OrderRequest, VenueOrder
 from engine.errors import ConfigurationError
 from engine.ports import ExchangeGateway
+
+
+async def place_one(gateway: ExchangeGateway, request: OrderRequest) -> VenueOrder:
+    """`place_orders` for one order: its order, or its error raised."""
+    (result,) = await gateway.place_orders([request])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 class GatewayRegistry:

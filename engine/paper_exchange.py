@@ -18,6 +18,7 @@ from engine.domain.ids import AccountId, ClientOrderId, Symbol, TradeId, VenueOr
 from engine.domain.money import ZERO
 from engine.domain.venue import Balance, OrderRequest, PriceBar, VenueOrder, VenueStatus, VenueTrade
 from engine.errors import DuplicateOrder, OrderRejected, TemporaryError
+from engine.gateways import place_one
 from engine.paper_matching import (
     FillModel,
     fee_for,
@@ -71,10 +72,7 @@ class PaperExchange:
             raise OrderRejected(f"{symbol} is not traded on the paper exchange") from None
 
     async def place_order(self, request: OrderRequest) -> VenueOrder:
-        (result,) = await self.place_orders([request])
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return await place_one(self, request)
 
     async def place_orders(self, requests: Sequence[OrderRequest]) -> list[VenueOrder | Exception]:
         """Place many orders in one transaction; each gets its order or the error a real venue would raise."""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from engine.domain.accounts import Market
+from engine.domain.commands import SubmitOrder
 from engine.domain.enums import OrderPurpose, OrderType, Side
 from engine.domain.ids import AccountId, ClientOrderId, Symbol, UserId
 from engine.domain.orders import Order
@@ -91,6 +92,33 @@ def make_order(**changes: object) -> Order:
         updated_at=T0,
     )
     return replace(order, **changes)  # type: ignore[arg-type]
+
+
+def entry_order(
+    user_id: UserId,
+    account_id: AccountId,
+    *,
+    venue: str = "paper",
+    qty: str = "0.1",
+    origin: str = "signal:s1:entry",
+    **changes: object,
+) -> SubmitOrder:
+    """The engine tests' usual entry: a market buy of ETH with its protective stop at 970; `changes` override."""
+    command = SubmitOrder(
+        user_id=user_id,
+        account_id=account_id,
+        venue=venue,
+        symbol=ETH,
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        qty=Decimal(qty),
+        purpose=OrderPurpose.ENTRY,
+        origin=origin,
+        protective_stop=Decimal("970"),
+        strategy="ema_cross",
+        rationale="test entry",
+    )
+    return replace(command, **changes)  # type: ignore[arg-type]
 
 
 def later(seconds: float) -> datetime:

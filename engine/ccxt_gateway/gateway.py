@@ -43,6 +43,7 @@ from engine.errors import (
     RateLimited,
     TemporaryError,
 )
+from engine.gateways import place_one
 from engine.ports import Candle, Credentials
 
 log = structlog.get_logger(__name__)
@@ -95,10 +96,7 @@ class CcxtGateway:
     # --- orders --------------------------------------------------------------------------------
 
     async def place_order(self, request: OrderRequest) -> VenueOrder:
-        (result,) = await self.place_orders([request])
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return await place_one(self, request)
 
     async def place_orders(self, requests: Sequence[OrderRequest]) -> list[VenueOrder | Exception]:
         """Place each order once (concurrently, within the exchange's share); each gets its order or its error."""

@@ -11,12 +11,13 @@ from decimal import Decimal
 from engine.ccxt_gateway import Backoff, CcxtGateway, ClientPool, ExchangeSettings
 from engine.domain.accounts import Account, User
 from engine.domain.commands import SubmitOrder
-from engine.domain.enums import AccountMode, OrderPurpose, OrderType, RiskProfileName, Side
+from engine.domain.enums import AccountMode, RiskProfileName
 from engine.domain.ids import AccountId, Symbol
 from engine.ports import Credentials
 from engine.reconciliation import ReconciliationReport
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.engine.harness import Harness, build_harness
+from tests.factories import entry_order
 from tests.standins.binance_spot import BinanceSpotStandin, SymbolSpec
 
 KEY, SECRET = "key-alice", "secret-alice"
@@ -46,21 +47,9 @@ class Live:
         return await self.h.engine.reconciler.run(every_account=every_account)
 
     def entry(self, qty: str = "0.1", origin: str = "signal:live:entry", **changes: object) -> SubmitOrder:
-        values: dict[str, object] = {
-            "user_id": self.user.id,
-            "account_id": self.account.id,
-            "venue": "binance",
-            "symbol": ETH,
-            "side": Side.BUY,
-            "type": OrderType.MARKET,
-            "qty": Decimal(qty),
-            "purpose": OrderPurpose.ENTRY,
-            "origin": origin,
-            "protective_stop": Decimal("970"),
-            "strategy": "ema_cross",
-            "rationale": "test entry",
-        }
-        return SubmitOrder(**(values | changes))  # type: ignore[arg-type]
+        owner = {"user_id": self.user.id, "account_id": self.account.id} | changes  # another user's entry, if given
+        user_id, account_id = owner.pop("user_id"), owner.pop("account_id")
+        return entry_order(user_id, account_id, venue="binance", qty=qty, origin=origin, **owner)  # type: ignore[arg-type]
 
 
 def live_gateway(  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from engine.ccxt_gateway import CcxtGateway, ClientPool, ExchangeSettings
 from engine.clock import SimClock
 from engine.domain.accounts import Account, User
 from engine.domain.commands import SubmitOrder
-from engine.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from engine.domain.enums import OrderStatus
 from engine.domain.ids import AccountId, UserId
 from engine.paper_exchange import PaperExchange
 from engine.paper_matching import FillModel
@@ -26,7 +26,7 @@ from tests.conftest import ENCRYPTION_KEY
 from tests.engine.crash_points import CrashingGateway, CrashPlan
 from tests.engine.harness import Harness, build_harness
 from tests.engine.live_harness import FAST, add_live_user, live_gateway
-from tests.factories import ETH, ETH_MARKET, SettablePrices
+from tests.factories import ETH, ETH_MARKET, SettablePrices, entry_order
 from tests.standins.binance_spot import BinanceSpotStandin
 
 GRACE = 120
@@ -126,20 +126,7 @@ def entry(user: User, account: Account, qty: str) -> SubmitOrder:
 
 def entry_command(user_id: UserId, account_id: AccountId, venue: str, qty: str) -> SubmitOrder:
     """The entry every crash test places: a market buy with its protective stop, from one fixed cause."""
-    return SubmitOrder(
-        user_id=user_id,
-        account_id=account_id,
-        venue=venue,
-        symbol=ETH,
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        qty=Decimal(qty),
-        purpose=OrderPurpose.ENTRY,
-        origin="signal:crash:entry",
-        protective_stop=Decimal("970"),
-        strategy="ema_cross",
-        rationale="crash test entry",
-    )
+    return entry_order(user_id, account_id, venue=venue, qty=qty, origin="signal:crash:entry")
 
 
 @asynccontextmanager

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from engine.domain.commands import ClosePosition, SubmitOrder
-from engine.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from engine.domain.enums import OrderPurpose, OrderStatus, OrderType
 from engine.domain.events import TradeFilled
 from engine.domain.venue import OrderRequest, VenueOrder, VenueStatus
 from engine.errors import OutcomeUnknown
@@ -13,7 +13,7 @@ from engine.order_manager import OrderManager
 from engine.paper_exchange import PaperExchange
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.engine.harness import Harness, build_harness
-from tests.factories import ETH
+from tests.factories import ETH, entry_order
 
 
 class WitnessGateway:
@@ -41,21 +41,7 @@ class WitnessGateway:
 
 
 def entry(h: Harness, user, account, qty: str = "0.1", origin: str = "signal:s1:entry") -> SubmitOrder:
-    return SubmitOrder(
-        user_id=user.id,
-        account_id=account.id,
-        venue="paper",
-        symbol=ETH,
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        qty=Decimal(qty),
-        purpose=OrderPurpose.ENTRY,
-        origin=origin,
-        protective_stop=Decimal("970"),
-        take_profit=Decimal("1060"),
-        strategy="ema_cross",
-        rationale="test entry",
-    )
+    return entry_order(user.id, account.id, qty=qty, origin=origin, take_profit=Decimal("1060"))
 
 
 async def manager_with(h: Harness, gateway: WitnessGateway) -> OrderManager:

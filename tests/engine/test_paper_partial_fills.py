@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from engine.domain.commands import SubmitOrder
-from engine.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from engine.domain.enums import OrderStatus, OrderType, Side
 from engine.domain.events import TradeFilled
 from engine.domain.ids import ClientOrderId
 from engine.domain.venue import OrderRequest, PriceBar
@@ -16,7 +16,7 @@ from engine.errors import OrderRejected
 from engine.paper_matching import FillModel
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.engine.harness import Harness, build_harness
-from tests.factories import ETH, T0
+from tests.factories import ETH, T0, entry_order
 
 VOLUME_SHARE = FillModel(fee_rate=Decimal("0.001"), slippage=Decimal(0), volume_share=Decimal("0.1"))
 
@@ -34,17 +34,14 @@ def bar(low: str, volume: str | None, minutes: int) -> PriceBar:
 
 
 def limit_buy(user, account, qty: str, price: str, origin: str) -> SubmitOrder:  # type: ignore[no-untyped-def]
-    return SubmitOrder(
-        user_id=user.id,
-        account_id=account.id,
-        venue="paper",
-        symbol=ETH,
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=Decimal(qty),
-        limit_price=Decimal(price),
-        purpose=OrderPurpose.ENTRY,
+    return entry_order(
+        user.id,
+        account.id,
+        qty=qty,
         origin=origin,
+        type=OrderType.LIMIT,
+        limit_price=Decimal(price),
+        protective_stop=None,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from engine.domain.commands import SubmitOrder
-from engine.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from engine.domain.enums import OrderStatus
 from engine.domain.events import AlertRaised, OrderFailed, Severity
 from engine.domain.orders import Order, OrderAccepted, OrderSubmitted
 from engine.domain.positions import Position
@@ -14,24 +14,11 @@ from engine.order_outcomes import order_from, request_for
 from engine.reconciliation import ReconciliationReport
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.engine.harness import Harness, build_harness
-from tests.factories import ETH
+from tests.factories import ETH, entry_order
 
 
 def entry(user, account, origin: str = "signal:r1:entry", qty: str = "0.1") -> SubmitOrder:  # type: ignore[no-untyped-def]
-    return SubmitOrder(
-        user_id=user.id,
-        account_id=account.id,
-        venue="paper",
-        symbol=ETH,
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        qty=Decimal(qty),
-        purpose=OrderPurpose.ENTRY,
-        origin=origin,
-        protective_stop=Decimal("970"),
-        strategy="ema_cross",
-        rationale="test entry",
-    )
+    return entry_order(user.id, account.id, origin=origin, qty=qty)
 
 
 async def written_intent(h: Harness, command: SubmitOrder) -> Order:
