@@ -91,6 +91,8 @@ async def _market(settings: Settings) -> CheckResult:
 async def _exchange(settings: Settings) -> CheckResult:
     if not settings.exchange.live_enabled:
         return CheckResult(PASS, "exchange", "paper trading only (EXCHANGE_LIVE_ENABLED=false)")
+    if settings.market.source != "live":
+        return CheckResult(FAIL, "exchange", "EXCHANGE_LIVE_ENABLED=true needs MARKET_SOURCE=live (live prices)")
     url = settings.exchange.base_url or f"https://api.{settings.exchange.id}.com"
     return await _reach("exchange", url, f"{settings.exchange.id} at {url}")
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 from engine.domain.accounts import Account
 from engine.domain.venue import OrderRequest, VenueOrder
 from engine.errors import ConfigurationError
 from engine.ports import ExchangeGateway
+
+T = TypeVar("T")
+
+
+async def each(calls: Sequence[Awaitable[T]]) -> list[T | Exception]:
+    """Run the calls concurrently; each gives its result or its error (a cancellation still cancels them all)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 async def place_one(gateway: ExchangeGateway, request: OrderRequest) -> VenueOrder:

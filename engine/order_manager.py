@@ -163,7 +163,8 @@ class OrderManager(PositionOrders):
                     current[order.client_order_id] = update.after
                     updates.append(update)
             updates = await self._book_fills(uow, updates)
-            await uow.orders.save_many(list({u.after.client_order_id: u.after for u in updates}.values()))
+            changed = {u.after.client_order_id: u.after for u in updates if u.after is not u.before}
+            await uow.orders.save_many(list(changed.values()))
             await uow.fills.add_many([(u.after, t) for u in updates for t in u.trades])
             await uow.commit()
         log_transitions(updates)

@@ -28,7 +28,7 @@ from engine.paper_matching import (
     take_from_budget,
     volume_budgets,
 )
-from engine.ports import PriceSource, UnitOfWork, UnitOfWorkFactory
+from engine.ports import OrderKey, PriceSource, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +132,29 @@ class PaperExchange:
         async with self._lock, self._uow() as uow:
             return dict((await self._load_balances(uow, {account_id}))[account_id])
 
+    async def fetch_orders(self, keys: Sequence[OrderKey]) -> list[VenueOrder | Exception | None]:
+        async with self._uow() as uow:
+            found = await uow.paper.get_orders([(account_id, cid) for account_id, _, cid in keys])
+        return [found.get((account_id, cid)) for account_id, _, cid in keys]
+
+    async def fetch_open_orders_of(
+        self, account_ids: Sequence[AccountId]
+    ) -> dict[AccountId, list[VenueOrder] | Exception]:
+        wanted: dict[AccountId, list[VenueOrder] | Exception] = {a: [] for a in account_ids}
+        async with self._uow() as uow:
+            for request, order in await uow.paper.open_orders():
+                listed = wanted.get(request.account_id)
+                if isinstance(listed, list):
+                    listed.append(order)
+        return wanted
+
+    async def fetch_balances_of(
+        self, account_ids: Sequence[AccountId]
+    ) -> dict[AccountId, dict[str, Balance] | Exception]:
+        async with self._lock, self._uow() as uow:
+            loaded = await self._load_balances(uow, set(account_ids))
+            return {account_id: dict(loaded[account_id]) for account_id in account_ids}
+
     async def aclose(self) -> None:
         return None
 
@@ -165,9 +188,10 @@ class PaperExchange:
             budgets = volume_budgets(bars, self._model)
             filled: list[tuple[OrderRequest, VenueOrder]] = []
             for key, (request, order) in list(self._resting.items()):
-                bar = bars.get(request.symbol)
-                market = self.market(request.symbol)
-                price = None if bar is None else resting_fill_price(request, bar, market, self._model)
+                bar, market = bars.get(request.symbol), self._markets.get(request.symbol)
+                if bar is None or market is None:
+                    continue
+                price = resting_fill_price(request, bar, market, self._model)
                 qty = (
                     ZERO if price is None else take_from_budget(request, order.qty - order.filled_qty, market, budgets)
                 )

@@ -34,6 +34,9 @@ class Credentials:
 # --- exchange ----------------------------------------------------------------------------------
 
 
+OrderKey = tuple[AccountId, Symbol, ClientOrderId]  # an order at its venue: whose, in which market, which
+
+
 class ExchangeGateway(Protocol):
     """One venue (an exchange, or the paper venue); every account-scoped call names the account."""
 
@@ -62,6 +65,18 @@ class ExchangeGateway(Protocol):
     async def fetch_trades(self, account_id: AccountId, symbol: Symbol, since: datetime | None) -> list[VenueTrade]: ...
 
     async def fetch_balances(self, account_id: AccountId) -> dict[str, Balance]: ...
+
+    # batched reads (reconciliation of thousands of accounts): each key or account gets its answer or its error
+
+    async def fetch_orders(self, keys: Sequence[OrderKey]) -> list[VenueOrder | Exception | None]: ...
+
+    async def fetch_open_orders_of(
+        self, account_ids: Sequence[AccountId]
+    ) -> dict[AccountId, list[VenueOrder] | Exception]: ...
+
+    async def fetch_balances_of(
+        self, account_ids: Sequence[AccountId]
+    ) -> dict[AccountId, dict[str, Balance] | Exception]: ...
 
     async def aclose(self) -> None: ...
 
@@ -318,6 +333,9 @@ class PaperLedger(Protocol):
         self, keys: Sequence[tuple[AccountId, ClientOrderId]]
     ) -> set[tuple[AccountId, ClientOrderId]]: ...
     async def get_order(self, account_id: AccountId, client_order_id: ClientOrderId) -> VenueOrder | None: ...
+    async def get_orders(
+        self, keys: Sequence[tuple[AccountId, ClientOrderId]]
+    ) -> dict[tuple[AccountId, ClientOrderId], VenueOrder]: ...
     async def open_orders(self, account_id: AccountId | None = None) -> list[tuple[OrderRequest, VenueOrder]]: ...
     async def orders_since(self, account_id: AccountId, moment: datetime | None) -> list[VenueOrder]: ...
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from engine.domain.accounts import Account, Market
 from engine.domain.commands import ClosePosition, SubmitOrder
-from engine.domain.ids import ClientOrderId, Symbol, make_client_order_id
+from engine.domain.ids import AccountId, ClientOrderId, Symbol, make_client_order_id
 from engine.domain.orders import Order
 from engine.domain.positions import Position
 from engine.ports import UnitOfWork, UnitOfWorkFactory
@@ -81,7 +81,7 @@ class PositionOrders:
         )
         await self._protect(moved)
 
-    async def restore_stops(self, positions: Sequence[Position]) -> int:
+    async def restore_stops(self, positions: Sequence[Position]) -> list[AccountId]:
         """Give back a resting stop to each position whose stop is missing, or was cancelled or never sent.
 
         Crash-safe: the stop a position should have is found by walking its deterministic client order ids
@@ -89,19 +89,28 @@ class PositionOrders:
         """
         guarded = [p for p in positions if is_guarded_by_a_stop(p)]
         if not guarded:
-            return 0
+            return []
         async with self._uow() as uow:
             accounts = await uow.accounts.get_many([p.account_id for p in guarded])
-            commands = [c for p in guarded if (c := await self._stop_to_place(uow, p, accounts.get(p.account_id)))]
+            stops = await uow.orders.get_many([ClientOrderId(p.stop_order_id) for p in guarded if p.stop_order_id])
+            live = {cid for cid, stop in stops.items() if not stop.is_final}
+            commands = [
+                c
+                for p in guarded
+                if p.stop_order_id not in live
+                and (c := await self._stop_to_place(uow, p, accounts.get(p.account_id), stops))
+            ]
         placed = await self.submit(commands)
         await self._link_stops(placed)
-        return len(commands)
+        return [c.account_id for c in commands]
 
-    async def _stop_to_place(self, uow: UnitOfWork, position: Position, account: Account | None) -> SubmitOrder | None:
+    async def _stop_to_place(
+        self, uow: UnitOfWork, position: Position, account: Account | None, stops: dict[ClientOrderId, Order]
+    ) -> SubmitOrder | None:
         market = self._market(account, position.symbol)
         if account is None or sellable_qty(position.qty, market) <= 0:
             return None
-        current = await uow.orders.get(ClientOrderId(position.stop_order_id)) if position.stop_order_id else None
+        current = stops.get(ClientOrderId(position.stop_order_id)) if position.stop_order_id else None
         if current is not None and (not current.is_final or not is_replaceable(current)):
             return None  # a live stop, or one the venue refused (the monitor guards the position then)
         return await self._incarnation(

@@ -31,8 +31,8 @@ from engine.domain.ids import CLIENT_ORDER_ID_PREFIX, AccountId, Symbol, split_s
 from engine.domain.money import ZERO
 from engine.domain.orders import Order
 from engine.domain.positions import Position
-from engine.domain.venue import VenueOrder
-from engine.errors import BotError, OperationalError
+from engine.domain.venue import Balance, VenueOrder
+from engine.errors import BotError
 from engine.errors import OrderRejected as VenueRejected
 from engine.gateways import GatewayRegistry
 from engine.order_manager import OrderManager
@@ -94,60 +94,66 @@ class Reconciler:
         self._grace = grace_seconds
 
     async def run(self, *, every_account: bool = False) -> ReconciliationReport:
-        """Reconcile the accounts with unsettled orders or open positions.
+        """Reconcile the accounts with unsettled orders or open positions, one batch per venue.
 
-        `every_account` (at startup): every account, and each venue's list of open orders too.
+        `every_account` (at startup): every account, and each venue's lists of open orders too.
         """
         async with self._uow() as uow:
             unsettled = await uow.orders.non_final()
             positions = await uow.positions.all_open()
             ids = {o.account_id for o in unsettled} | {p.account_id for p in positions}
             accounts = await uow.accounts.list() if every_account else (await uow.accounts.get_many(list(ids))).values()
-        by_account: dict[AccountId, list[Order]] = defaultdict(list)
-        for order in unsettled:
-            by_account[order.account_id].append(order)
-        reports = [await self._account(a, by_account.get(a.id, []), every_account) for a in accounts]
-        report = ReconciliationReport(reports)
-        log.info(
-            "reconciliation.done",
-            accounts=len(reports),
-            adopted=sum(r.adopted for r in reports),
-            never_sent=sum(r.never_sent for r in reports),
-            pending=sum(r.pending for r in reports),
-            differences=len(report.differences),
-            failed=len(report.failed),
-        )
-        return report
+        reports = {a.id: AccountReconciliation(a.id) for a in accounts}
+        by_venue: dict[str, list[Account]] = defaultdict(list)
+        for account in accounts:
+            by_venue[account.venue].append(account)
+        for venue, members in by_venue.items():
+            ours = {a.id for a in members}
+            await self._venue(venue, members, [o for o in unsettled if o.account_id in ours], reports, every_account)
+        for report in reports.values():
+            if report.differences:
+                reason = "; ".join(report.differences)
+                await self._guard.halt(report.account_id, reason, title="reconciliation found a difference")
+        return _logged(ReconciliationReport(list(reports.values())))
 
-    async def _account(self, account: Account, unsettled: list[Order], every_account: bool) -> AccountReconciliation:
-        report = AccountReconciliation(account.id)
+    async def _venue(
+        self,
+        venue: str,
+        accounts: list[Account],
+        unsettled: list[Order],
+        reports: dict[AccountId, AccountReconciliation],
+        every_account: bool,
+    ) -> None:
         try:
-            gateway = self._gateways.for_account(account)
-            await self._settle(gateway, account, unsettled, report)
-            if every_account:  # listing every open order is a heavy request (Binance: weight 80): at startup only
-                report.differences += await self._strangers(gateway, account)
-            report.stops_restored = await self._orders.restore_stops(await self._open_positions(account.id))
-            if report.pending == 0:
-                report.differences += await self._compare(gateway, account)
-        except OperationalError as error:  # the gateway already put the account in reduce-only
-            report.error = str(error)
-        except BotError as error:  # the venue did not answer: the next run tries again
-            report.error = str(error)
-            log.warning("reconciliation.account_failed", account=account.id, error=str(error))
-        if report.differences:
-            await self._guard.halt(account.id, "; ".join(report.differences), title="reconciliation found a difference")
-        return report
+            gateway = self._gateways.for_venue(venue)
+        except BotError as error:
+            for account in accounts:
+                reports[account.id].error = str(error)
+            return
+        await self._settle(gateway, unsettled, reports)
+        if every_account:  # listing every open order is a heavy request (Binance: weight 80): at startup only
+            await self._strangers(gateway, accounts, reports)
+        healthy = [a.id for a in accounts if not reports[a.id].error]
+        async with self._uow() as uow:
+            positions = await uow.positions.open_for_accounts(healthy)
+        for account_id in await self._orders.restore_stops(positions):
+            reports[account_id].stops_restored += 1
+        await self._compare(gateway, [a for a in healthy if reports[a].pending == 0], reports)
 
     async def _settle(
-        self, gateway: ExchangeGateway, account: Account, unsettled: list[Order], report: AccountReconciliation
+        self, gateway: ExchangeGateway, unsettled: list[Order], reports: dict[AccountId, AccountReconciliation]
     ) -> None:
         """Look each unsettled order up by client order id and record what the venue says (or that it never got it)."""
+        views = await gateway.fetch_orders([(o.account_id, o.symbol, o.client_order_id) for o in unsettled])
         answers: list[tuple[Order, VenueOrder | Exception]] = []
         now = self._clock.now()
-        for order in unsettled:
-            venue = await gateway.fetch_order(account.id, order.symbol, order.client_order_id)
-            if venue is not None:
-                answers.append((order, venue))
+        for order, view in zip(unsettled, views, strict=True):
+            report = reports[order.account_id]
+            if isinstance(view, Exception):  # the venue did not answer for this account: next run
+                report.error = str(view)
+            elif view is not None:
+                answers.append((order, view))
+                report.adopted += 1
             elif order.status in _HELD_AT_VENUE:
                 report.differences.append(f"order {order.client_order_id} is {order.status} here, unknown at the venue")
             elif (now - order.created_at).total_seconds() >= self._grace:
@@ -156,52 +162,92 @@ class Reconciler:
             else:
                 report.pending += 1
         await self._orders.apply_outcomes(answers)
-        report.adopted = len(answers) - report.never_sent
 
-    async def _strangers(self, gateway: ExchangeGateway, account: Account) -> list[str]:
+    async def _strangers(
+        self, gateway: ExchangeGateway, accounts: list[Account], reports: dict[AccountId, AccountReconciliation]
+    ) -> None:
         """Orders open at the venue with our client order id prefix that our books never wrote."""
-        ours = [
-            o
-            for o in await gateway.fetch_open_orders(account.id)
-            if o.client_order_id.startswith(CLIENT_ORDER_ID_PREFIX)
-        ]
+        listed = await gateway.fetch_open_orders_of([a.id for a in accounts])
+        ours = {
+            account_id: [o for o in orders if o.client_order_id.startswith(CLIENT_ORDER_ID_PREFIX)]
+            for account_id, orders in listed.items()
+            if not isinstance(orders, Exception)
+        }
         async with self._uow() as uow:
-            known = await uow.orders.get_many([o.client_order_id for o in ours])
-        return [
-            f"the venue has an open order {o.client_order_id} we never wrote"
-            for o in ours
-            if o.client_order_id not in known
-        ]
+            known = await uow.orders.existing([o.client_order_id for orders in ours.values() for o in orders])
+        for account_id, orders in ours.items():
+            reports[account_id].differences += [
+                f"the venue has an open order {o.client_order_id} we never wrote"
+                for o in orders
+                if o.client_order_id not in known
+            ]
 
-    async def _compare(self, gateway: ExchangeGateway, account: Account) -> list[str]:
+    async def _compare(
+        self, gateway: ExchangeGateway, account_ids: list[AccountId], reports: dict[AccountId, AccountReconciliation]
+    ) -> None:
         """Positions and cash against the venue's balances (coins missing are never explained away)."""
-        balances = await gateway.fetch_balances(account.id)
+        if not account_ids:
+            return
+        balances = await gateway.fetch_balances_of(account_ids)
         async with self._uow() as uow:
-            account = await uow.accounts.get(account.id) or account
-            positions = await uow.positions.open_for_account(account.id)
+            accounts = await uow.accounts.get_many(account_ids)
+            positions = await uow.positions.open_for_accounts(account_ids)
+        held: dict[AccountId, list[Position]] = defaultdict(list)
+        for position in positions:
+            held[position.account_id].append(position)
         strict = bool(getattr(gateway, "holds_only_managed_funds", False))
+        for account_id, venue_balances in balances.items():
+            if isinstance(venue_balances, Exception):
+                reports[account_id].error = str(venue_balances)
+                continue
+            books = Books(accounts[account_id].managed_cash, held[account_id], self._quote)
+            reports[account_id].differences += books.differences(venue_balances, gateway, strict)
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """What our books say one account holds at its venue: cash in the quote currency, and coins in positions."""
+
+    cash: Decimal
+    positions: list[Position]
+    quote: str
+
+    def differences(self, balances: dict[str, Balance], gateway: ExchangeGateway, strict: bool) -> list[str]:
         held: dict[str, Decimal] = defaultdict(lambda: ZERO)
         dust: dict[str, Decimal] = {}
-        for position in positions:
+        for position in self.positions:
             base, _ = split_symbol(position.symbol)
             held[base] += position.qty
             dust[base] = _smallest(gateway, position.symbol)
         if strict:  # every coin of the account is ours: one we hold no position in is a difference too
             for asset in balances:
-                if asset != self._quote and asset not in held:
+                if asset != self.quote and asset not in held:
                     held[asset] = ZERO
-                    dust[asset] = _smallest(gateway, Symbol(f"{asset}/{self._quote}"))
+                    dust[asset] = _smallest(gateway, Symbol(f"{asset}/{self.quote}"))
         differences = [
             _difference(asset, balances[asset].total if asset in balances else ZERO, qty, dust[asset], strict)
             for asset, qty in held.items()
         ]
-        cash = balances[self._quote].total if self._quote in balances else ZERO
-        differences.append(_difference(self._quote, cash, account.managed_cash, CASH_TOLERANCE, strict))
+        cash = balances[self.quote].total if self.quote in balances else ZERO
+        differences.append(_difference(self.quote, cash, self.cash, CASH_TOLERANCE, strict))
         return [d for d in differences if d]
 
-    async def _open_positions(self, account_id: AccountId) -> list[Position]:
-        async with self._uow() as uow:
-            return await uow.positions.open_for_account(account_id)
+
+def _logged(report: ReconciliationReport) -> ReconciliationReport:
+    accounts = report.accounts
+    log.info(
+        "reconciliation.done",
+        accounts=len(accounts),
+        adopted=sum(r.adopted for r in accounts),
+        never_sent=sum(r.never_sent for r in accounts),
+        pending=sum(r.pending for r in accounts),
+        stops_restored=sum(r.stops_restored for r in accounts),
+        differences=len(report.differences),
+        failed=len(report.failed),
+    )
+    for account_id, error in report.failed.items():
+        log.warning("reconciliation.account_failed", account=account_id, error=error)
+    return report
 
 
 def _smallest(gateway: ExchangeGateway, symbol: Symbol) -> Decimal:

@@ -57,6 +57,7 @@ class ClientPool:
         self._by_key: dict[str, ccxt.Exchange] = {}
         self._markets = asyncio.Lock()
         self._keys = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def exchange_id(self) -> str:
@@ -97,7 +98,9 @@ class ClientPool:
         client = self._by_account.pop(account_id, None)
         if client is not None and client not in self._by_account.values():
             self._by_key = {k: c for k, c in self._by_key.items() if c is not client}
-            asyncio.get_running_loop().create_task(client.close())
+            task = asyncio.get_running_loop().create_task(client.close(), name="ccxt-client-close")
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     @asynccontextmanager
     async def temporary(self, credentials: Credentials) -> AsyncIterator[ccxt.Exchange]:
@@ -109,6 +112,8 @@ class ClientPool:
             await client.close()
 
     async def aclose(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         clients = {id(c): c for c in (*self._by_key.values(), *([self._public] if self._public else []))}
         for client in clients.values():
             await client.close()

@@ -43,8 +43,8 @@ from engine.errors import (
     RateLimited,
     TemporaryError,
 )
-from engine.gateways import place_one
-from engine.ports import Candle, Credentials
+from engine.gateways import each, place_one
+from engine.ports import Candle, Credentials, OrderKey
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +153,19 @@ class CcxtGateway:
             return balances_from(await client.fetch_balance())
 
         return await self._account_call(account_id, "fetch balances", fetch)
+
+    async def fetch_orders(self, keys: Sequence[OrderKey]) -> list[VenueOrder | Exception | None]:
+        return await each([self.fetch_order(account_id, symbol, cid) for account_id, symbol, cid in keys])
+
+    async def fetch_open_orders_of(
+        self, account_ids: Sequence[AccountId]
+    ) -> dict[AccountId, list[VenueOrder] | Exception]:
+        return dict(zip(account_ids, await each([self.fetch_open_orders(a) for a in account_ids]), strict=True))
+
+    async def fetch_balances_of(
+        self, account_ids: Sequence[AccountId]
+    ) -> dict[AccountId, dict[str, Balance] | Exception]:
+        return dict(zip(account_ids, await each([self.fetch_balances(a) for a in account_ids]), strict=True))
 
     # --- market data (shared by every user) ----------------------------------------------------
 

@@ -74,6 +74,16 @@ class SqlPaperLedger(SqlRepository):
         row = (await self.session.execute(query)).mappings().first()
         return None if row is None else _venue_order(row)
 
+    async def get_orders(
+        self, keys: Sequence[tuple[AccountId, ClientOrderId]]
+    ) -> dict[tuple[AccountId, ClientOrderId], VenueOrder]:
+        found: dict[tuple[AccountId, ClientOrderId], VenueOrder] = {}
+        for chunk in _chunks(list(keys)):
+            pair = tuple_(_orders.c.account_id, _orders.c.client_order_id)
+            for row in (await self.session.execute(select(_orders).where(pair.in_(chunk)))).mappings():
+                found[(AccountId(row["account_id"]), ClientOrderId(row["client_order_id"]))] = _venue_order(row)
+        return found
+
     async def open_orders(self, account_id: AccountId | None = None) -> list[tuple[OrderRequest, VenueOrder]]:
         query = select(_orders).where(_orders.c.status == VenueStatus.OPEN.value).order_by(_orders.c.ts)
         if account_id is not None:

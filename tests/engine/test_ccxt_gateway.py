@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import structlog
 
 from engine.domain.enums import OrderStatus, OrderType, Side
 from engine.domain.events import AlertRaised, OrderFailed, Severity, TradeFilled
@@ -186,7 +187,8 @@ async def test_refused_keys_halt_the_account_to_reduce_only_and_alert_the_admin(
         live.standin.add_account("key-carol", "real-secret", {"USDT": 500})
         carol, account = await add_live_user(live.h, 603, "500", "key-carol", "wrong-secret")
         # Act
-        (order,) = await live.h.orders.submit([live.entry("0.1", user_id=carol.id, account_id=account.id)])
+        with structlog.testing.capture_logs() as logs:
+            (order,) = await live.h.orders.submit([live.entry("0.1", user_id=carol.id, account_id=account.id)])
         # Assert
         assert order.status is OrderStatus.REJECTED and "refused the account" in order.reason
         async with uow() as work:
@@ -195,6 +197,7 @@ async def test_refused_keys_halt_the_account_to_reduce_only_and_alert_the_admin(
         (alert,) = [e for e in live.h.events if isinstance(e, AlertRaised)]
         assert alert.severity is Severity.P1 and str(account.id) in alert.title
         assert "wrong-secret" not in alert.detail + alert.title + halted.status_reason
+        assert logs and not any("wrong-secret" in str(e) or "key-carol" in str(e) for e in logs)  # keys never logged
 
 
 async def test_stop_limit_is_used_where_the_market_offers_no_stop_market(uow: SqlUnitOfWorkFactory):
