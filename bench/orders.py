@@ -4,7 +4,8 @@ and PaperExchange, in one batched submit (as one signal fans out to every follow
 Every order is written as an intent before the venue sees it, filled by the paper venue in its own
 transaction, and its answer, fill, position and cash are recorded after; nothing is skipped. The process
 is set up as `tradebot run` sets itself up: JSON logs at INFO (to a file here) and the garbage collector
-tuned after startup (`bot.main.tune_garbage_collector`).
+tuned after startup (`bot.main.tune_garbage_collector`). Afterwards, every account is reconciled with the
+paper venue as at startup (it must find nothing to explain), and that time is printed too.
 
     python bench/orders.py                    # SQLite (a temporary file) and PostgreSQL
     python bench/orders.py --only sqlite      # or --only postgresql
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.log_setup import configure_logging
 from bot.main import tune_garbage_collector
+from engine.account_guard import AccountGuard
 from engine.bus import EventBus
 from engine.clock import SimClock
 from engine.domain.accounts import Market
@@ -46,6 +48,7 @@ from engine.gateways import GatewayRegistry
 from engine.order_manager import OrderManager
 from engine.paper_exchange import PaperExchange
 from engine.paper_matching import FillModel
+from engine.reconciliation import Reconciler
 from storage.config import DatabaseConfig
 from storage.crypto import SecretBox
 from storage.db import create_engine, create_session_factory
@@ -78,6 +81,7 @@ class Result:
     orders: int
     seconds: float
     cpu_seconds: float
+    reconcile_seconds: float  # reconciling every account afterwards, as at startup
 
     @property
     def per_second(self) -> float:
@@ -151,9 +155,10 @@ async def measure(name: str, config: DatabaseConfig, users: int, with_stops: boo
         await upgrade(engine)
         uow = SqlUnitOfWorkFactory(create_session_factory(engine), SecretBox(None))
         ids = await seed(uow, users)
-        clock = SimClock(NOW)
+        clock, bus = SimClock(NOW), EventBus()
         paper = PaperExchange(uow, FixedPrice(), clock, {ETH: MARKET}, FillModel(Decimal("0.001"), Decimal(0)))
-        manager = OrderManager(uow, GatewayRegistry([paper]), clock, EventBus())
+        gateways, guard = GatewayRegistry([paper]), AccountGuard(uow, clock, bus)
+        manager = OrderManager(uow, gateways, clock, bus, guard)
         batch = commands(ids, with_stops)
         tune_garbage_collector()
         started, cpu = time.perf_counter(), time.process_time()
@@ -161,7 +166,11 @@ async def measure(name: str, config: DatabaseConfig, users: int, with_stops: boo
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert all(o.status is OrderStatus.FILLED for o in orders), "every order fills"
         placed = len(orders) * (2 if with_stops else 1)
-        return Result(name, placed, elapsed, cpu)
+        reconciler = Reconciler(uow, gateways, manager, guard, clock, quote="USDT", grace_seconds=120)
+        started = time.perf_counter()
+        report = await reconciler.run(every_account=True)
+        assert not report.differences and not report.failed, "the books match the venue"
+        return Result(name, placed, elapsed, cpu, time.perf_counter() - started)
     finally:
         if config.search_path:
             async with engine.begin() as connection:
@@ -195,6 +204,7 @@ def report(result: Result) -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     figures = f"{result.orders:>6,} orders in {result.seconds:5.2f} s = {result.per_second:6,.0f} orders/s"
     print(f"{result.database:<11} {figures}  (CPU {result.cpu_seconds:.2f} s; load average {load})")
+    print(f"{'':<11} then reconciling every account at startup: {result.reconcile_seconds:.2f} s")
 
 
 if __name__ == "__main__":
