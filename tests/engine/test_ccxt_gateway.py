@@ -249,3 +249,21 @@ async def test_a_quantity_off_the_exchange_step_is_refused_without_being_sent(uo
             await live.gateway.place_order(request)
         assert live.standin.count_requests("POST", ORDER) == 0
         assert ETH_SPEC.step_size == live.gateway.market(ETH).amount_step
+
+
+async def test_a_stop_loss_that_triggers_at_the_exchange_closes_the_position_at_reconciliation(
+    uow: SqlUnitOfWorkFactory,
+):
+    async with live_engine(uow) as live:
+        await live.h.orders.submit([live.entry("0.1")])
+        # Act: the market falls through the stop at 970; the exchange sells 0.0999 ETH at 960
+        live.standin.set_price(ETH, 960)
+        report = await live.reconcile(after=1)
+        # Assert
+        async with uow() as work:
+            assert await work.positions.open_for_user(live.user.id) == []
+            (closed,) = await work.positions.closed_for_user(live.user.id)
+            account = await work.accounts.get(live.account.id)
+        assert closed.qty == 0 and closed.realized_pnl == Decimal("0.0999") * (960 - 1000)
+        assert account is not None and account.managed_cash == live.held("USDT") == Decimal("995.808096")
+        assert live.held("ETH") == 0 and report.accounts[0].adopted == 1 and report.accounts[0].is_clean
