@@ -46,5 +46,7 @@ def make_server(app: Starlette, host: str, port: int) -> tuple[EmbeddedServer, s
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app, http="httptools", log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=2
+    )
     return EmbeddedServer(config), sock

@@ -114,7 +114,10 @@ class SignalPipeline:
     async def _load(self, signals: list[Signal]) -> tuple[list[Signal], dict[StrategyId, list[Follower]]]:
         async with self._uow() as uow:
             stored = [s if s.id is not None else await uow.signals.add(s, status="received") for s in signals]
-            followers = {s.strategy: await self._followers(uow, s) for s in {s.strategy: s for s in stored}.values()}
+            keys: dict[StrategyId, set[str]] = {}
+            for signal in stored:
+                keys.setdefault(signal.strategy, set()).add(_key(signal))
+            followers = {strategy: await self._followers(uow, strategy, keys[strategy]) for strategy in keys}
             await uow.commit()
         return stored, followers
 
@@ -245,13 +248,14 @@ class SignalPipeline:
             await uow.commit()
         await self._orders.close_positions(closes)
 
-    async def _followers(self, uow: UnitOfWork, signal: Signal) -> list[Follower]:
-        users = [u for u in await uow.users.followers(signal.strategy) if u.is_onboarded]
-        accounts = {a.user_id: a for a in (await uow.accounts.get_many_for_users([u.id for u in users]))}
+    async def _followers(self, uow: UnitOfWork, strategy: StrategyId, signal_keys: set[str]) -> list[Follower]:
+        users = [u for u in await uow.users.followers(strategy) if u.is_onboarded]
+        accounts = {a.user_id: a for a in await uow.accounts.of_followers(strategy)}
         positions: dict[AccountId, list[Position]] = {}
-        for p in await uow.positions.open_for_accounts([a.id for a in accounts.values()]):
+        for p in await uow.positions.open_of_followers(strategy):
             positions.setdefault(p.account_id, []).append(p)
-        keys = await uow.decisions.recent_keys([u.id for u in users], self._clock.now() - DUPLICATE_WINDOW)
+        since = self._clock.now() - DUPLICATE_WINDOW
+        keys = await uow.decisions.recent_keys([u.id for u in users], signal_keys, since)
         return [
             Follower(u, accounts[u.id], positions.get(accounts[u.id].id, []), frozenset(keys.get(u.id, ())))
             for u in users

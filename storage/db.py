@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from storage import sqlite_inline
 from storage.config import DatabaseConfig
+
+SQLITE_BUSY_SECONDS = 30.0
 
 
 def create_engine(config: DatabaseConfig) -> AsyncEngine:
-    """Create the async engine; on SQLite one pooled connection serialises writers (no 'database is locked')."""
+    """Create the async engine. On SQLite one pooled connection serialises writers (no 'database is locked'),
+    and it runs on the event loop's thread (see storage/sqlite_inline.py)."""
     url = make_url(config.url.get_secret_value())
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -23,7 +28,7 @@ def create_engine(config: DatabaseConfig) -> AsyncEngine:
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
-            connect_args={"timeout": 30},
+            async_creator=_inline_sqlite(url),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -43,9 +48,19 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _inline_sqlite(url: URL) -> Callable[[], Awaitable[sqlite_inline.InlineConnection]]:
+    """A connection factory for `url` with the pysqlite dialect's reading of it (paths, `file:` URIs)."""
+    arguments, options = url.get_dialect()().create_connect_args(url)
+
+    def connect() -> Awaitable[sqlite_inline.InlineConnection]:
+        return sqlite_inline.connect(*arguments, busy_seconds=SQLITE_BUSY_SECONDS, **options)
+
+    return connect
 
 
 def _postgres_connect_args(schema: str | None) -> dict[str, Any]:

@@ -120,7 +120,10 @@ class SignalRow(Base):
 
 class DecisionRow(Base):
     __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_user_ts", "user_id", "ts"),)
+    __table_args__ = (
+        Index("ix_decisions_user_ts", "user_id", "ts"),
+        Index("ix_decisions_user_signal_key", "user_id", "signal_key", "ts"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -20,6 +20,13 @@ from storage.repositories.base import SqlRepository, dec, dec_or_none
 
 _signals = SignalRow.__table__
 _decisions = DecisionRow.__table__
+# Built once: the duplicate check runs for every signal.
+_RECENT_KEYS = select(_decisions.c.user_id, _decisions.c.signal_key).where(
+    _decisions.c.user_id.in_(bindparam("users", expanding=True)),
+    _decisions.c.signal_key.in_(bindparam("keys", expanding=True)),
+    _decisions.c.ts >= bindparam("since"),
+    _decisions.c.outcome == DecisionOutcome.ACCEPTED.value,
+)
 
 
 class SqlSignalRepository(SqlRepository):
@@ -101,12 +108,21 @@ class SqlDecisionRepository(SqlRepository):
             ids = list((await self.session.execute(statement, rows)).scalars())
         return [replace(d, id=DecisionId(i)) for d, i in zip(decisions, ids, strict=True)]
 
-    async def recent_keys(self, user_ids: Sequence[UserId], since: datetime) -> dict[UserId, set[str]]:
-        """Signal keys each user's accepted decisions carried since `since`, for the duplicate check."""
+    async def recent_keys(
+        self, user_ids: Sequence[UserId], keys: Collection[str], since: datetime
+    ) -> dict[UserId, set[str]]:
+        """Which of `keys` each user's accepted decisions carried since `since`, for the duplicate check (looked
+        up by key: a user's whole day of decisions is never read)."""
         found: dict[UserId, set[str]] = {}
-        ids = sorted(set(user_ids))
+        ids, wanted = sorted(set(user_ids)), sorted(set(keys))
+        for start in range(0, len(ids) if wanted else 0, 500):
+            parameters = {"users": ids[start : start + 500], "keys": wanted, "since": since}
+            for user_id, key in (await self.session.execute(_RECENT_KEYS, parameters)).all():
+                found.setdefault(UserId(user_id), set()).add(key)
+        return found
         for start in range(0, len(ids), 500):
             query = select(_decisions.c.user_id, _decisions.c.signal_key).where(
+                _decisions.c.signal_key.in_(wanted),
                 _decisions.c.user_id.in_(ids[start : start + 500]),
                 _decisions.c.ts >= since,
                 _decisions.c.outcome == DecisionOutcome.ACCEPTED.value,

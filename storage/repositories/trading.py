@@ -15,6 +15,7 @@ from engine.domain.ids import (
     ClientOrderId,
     DecisionId,
     SignalId,
+    StrategyId,
     Symbol,
     TradeId,
     UserId,
@@ -24,12 +25,22 @@ from engine.domain.orders import Order
 from engine.domain.positions import Position
 from engine.domain.venue import VenueTrade
 from engine.ports import FillRecord, OrderVersion
-from storage.models import FillRow, OrderRow, PositionRow
+from storage.models import ExchangeAccountRow, FillRow, OrderRow, PositionRow, SubscriptionRow
 from storage.repositories.base import SqlRepository, dec, dec_or_none
 
 _orders = OrderRow.__table__
 _fills = FillRow.__table__
 _positions = PositionRow.__table__
+_accounts = ExchangeAccountRow.__table__
+_subscriptions = SubscriptionRow.__table__
+# Built once: the signal pipeline reads the open positions of a strategy's followers for every signal.
+_OPEN_OF_FOLLOWERS = (
+    select(_positions)
+    .join(_accounts, _accounts.c.id == _positions.c.account_id)
+    .join(_subscriptions, _subscriptions.c.user_id == _accounts.c.user_id)
+    .where(_subscriptions.c.strategy_id == bindparam("strategy"), _positions.c.closed_at.is_(None))
+    .order_by(_positions.c.id)
+)
 _FINAL = [s.value for s in FINAL_STATUSES]
 
 
@@ -143,6 +154,11 @@ class SqlPositionRepository(SqlRepository):
 
     async def open_for_account(self, account_id: AccountId) -> list[Position]:
         return await self._where(_positions.c.account_id == account_id, _positions.c.closed_at.is_(None))
+
+    async def open_of_followers(self, strategy: StrategyId) -> list[Position]:
+        """Open positions (of any strategy) in the accounts of the users subscribed to `strategy`."""
+        rows = await self.session.execute(_OPEN_OF_FOLLOWERS, {"strategy": strategy})
+        return [_position(row) for row in rows.mappings()]
 
     async def open_for_accounts(self, account_ids: Sequence[AccountId]) -> list[Position]:
         ids = sorted(set(account_ids))

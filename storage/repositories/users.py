@@ -21,6 +21,17 @@ from storage.repositories.base import SqlRepository, dec, dec_or_none
 _users = UserRow.__table__
 _accounts = ExchangeAccountRow.__table__
 _subscriptions = SubscriptionRow.__table__
+_following = _subscriptions.c.strategy_id == bindparam("strategy")
+# Built once: the signal pipeline reads a strategy's followers for every signal.
+_FOLLOWERS = (
+    select(_users)
+    .join(_subscriptions, _subscriptions.c.user_id == _users.c.id)
+    .where(_following, _users.c.status == UserStatus.ACTIVE.value)
+    .order_by(_users.c.id)
+)
+_FOLLOWER_ACCOUNTS = (
+    select(_accounts).join(_subscriptions, _subscriptions.c.user_id == _accounts.c.user_id).where(_following)
+)
 
 
 class SqlUserRepository(SqlRepository):
@@ -56,13 +67,8 @@ class SqlUserRepository(SqlRepository):
         return [_user(row) for row in (await self.session.execute(query)).mappings()]
 
     async def followers(self, strategy: StrategyId) -> list[User]:
-        query = (
-            select(_users)
-            .join(_subscriptions, _subscriptions.c.user_id == _users.c.id)
-            .where(_subscriptions.c.strategy_id == strategy, _users.c.status == UserStatus.ACTIVE.value)
-            .order_by(_users.c.id)
-        )
-        return [_user(row) for row in (await self.session.execute(query)).mappings()]
+        """Active users subscribed to `strategy`, by id."""
+        return [_user(row) for row in (await self.session.execute(_FOLLOWERS, {"strategy": strategy})).mappings()]
 
     async def subscribe(self, user_id: UserId, strategies: list[StrategyId], ts: datetime) -> None:
         await self.session.execute(delete(_subscriptions).where(_subscriptions.c.user_id == user_id))
@@ -121,6 +127,11 @@ class SqlAccountRepository(SqlRepository):
             for row in (await self.session.execute(query)).mappings():
                 found[AccountId(row["id"])] = _account(row)
         return found
+
+    async def of_followers(self, strategy: StrategyId) -> list[Account]:
+        """The accounts of every user subscribed to `strategy` (whatever the user's status)."""
+        rows = await self.session.execute(_FOLLOWER_ACCOUNTS, {"strategy": strategy})
+        return [_account(row) for row in rows.mappings()]
 
     async def get_many_for_users(self, user_ids: Sequence[UserId]) -> list[Account]:
         ids = sorted(set(user_ids))
