@@ -16,6 +16,7 @@ from bot.handlers.account import account_handlers, fallback_handlers
 from bot.handlers.onboarding import onboarding_handler
 from bot.handlers.strategies import strategy_handlers
 from bot.help_text import USER_COMMANDS
+from bot.metrics import count_send_failure
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +80,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, NetworkError | Forbidden):
         log.warning("telegram.send_failed", error=str(error))
+        count_send_failure("reply")
         return
     log.error("telegram.handler_failed", error=repr(error), exc_info=error)
     services: Services | None = context.bot_data.get("services") if context.bot_data else None

@@ -10,6 +10,7 @@ from telegram.ext import CallbackContext, ExtBot
 if TYPE_CHECKING:
     from bot.health import HealthChecker
     from bot.notifier import Notifier
+    from bot.operations import Operations
     from bot.settings import Settings
     from engine.runtime import TradingEngine
 
@@ -20,6 +21,7 @@ class Services:
     engine: TradingEngine
     notifier: Notifier
     health: HealthChecker
+    operations: Operations
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engine.gateway_timing import GatewayTimings, VenueActivity
+
 OK, DOWN, DISABLED, DEGRADED = "ok", "down", "disabled", "degraded"
 
 Probe = Callable[[], Awaitable[dict[str, Any]]]
@@ -54,3 +56,38 @@ def static_probe(status: str, detail: str) -> Probe:
         return {"status": status, "detail": detail}
 
     return probe
+
+
+def exchange_probe(description: str, venues: list[str], timings: GatewayTimings) -> Probe:
+    """Each configured exchange as its recent requests show it (no request of its own): down when the last
+    minutes' requests all failed, degraded when many did."""
+
+    async def probe() -> dict[str, Any]:
+        states = {venue: _venue_state(timings.activity(venue)) for venue in venues}
+        worst = max((v["status"] for v in states.values()), key=_RANK.__getitem__, default=OK)
+        return {"status": worst, "detail": description, "venues": {"paper": {"status": OK}, **states}}
+
+    return probe
+
+
+_RANK = {OK: 0, DISABLED: 0, DEGRADED: 1, DOWN: 2}
+
+
+def _venue_state(activity: VenueActivity) -> dict[str, Any]:
+    recent = activity.recent
+    if recent.calls and recent.errors == recent.calls and recent.calls >= 3:
+        status = DOWN
+    elif recent.calls and recent.error_ratio > 0.25:
+        status = DEGRADED
+    else:
+        status = OK
+    return {
+        "status": status,
+        "requests_5m": recent.calls,
+        "errors_5m": recent.errors,
+        "p50_ms": round(recent.p50 * 1000, 1),
+        "p95_ms": round(recent.p95 * 1000, 1),
+        "last_ok": activity.last_ok.isoformat() if activity.last_ok else None,
+        "last_error": activity.last_error or None,
+        "last_error_at": activity.last_error_at.isoformat() if activity.last_error_at else None,
+    }

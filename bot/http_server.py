@@ -6,6 +6,7 @@ import contextlib
 import socket
 from collections.abc import Iterator
 
+import structlog
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
@@ -14,14 +15,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.health import DOWN, HealthChecker
+from bot.metrics import MetricsFeed
+
+log = structlog.get_logger(__name__)
 
 
-def build_http_app(health: HealthChecker, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+def build_http_app(
+    health: HealthChecker, extra_routes: list[BaseRoute] | None = None, metrics: MetricsFeed | None = None
+) -> Starlette:
     async def health_endpoint(request: Request) -> JSONResponse:
         report = await health.check()
         return JSONResponse(report, status_code=503 if report["status"] == DOWN else 200)
 
     async def metrics_endpoint(request: Request) -> Response:
+        if metrics is not None:
+            try:
+                await metrics.refresh()
+            except Exception as error:  # the database is away: serve what is known, the rest stays as it was
+                log.warning("metrics.refresh_failed", error=f"{type(error).__name__}: {error}"[:300])
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     routes: list[BaseRoute] = [

@@ -21,13 +21,15 @@ from telegram.error import Conflict, TelegramError
 
 from bot.app import BuilderHook, build_application, publish_commands
 from bot.context import Services
-from bot.health import DISABLED, OK, HealthChecker, database_probe, static_probe
+from bot.health import DEGRADED, DISABLED, DOWN, OK, HealthChecker, database_probe, exchange_probe, static_probe
 from bot.http_server import build_http_app, make_server
 from bot.market_setup import REPLAY_CURSOR, MarketSetup, fill_model, open_market
 from bot.notifier import Notifier
+from bot.operations import JobErrorRecorder, Operations
 from bot.settings import Settings
 from bot.signal_sources import start_llm_agent, start_webhook
 from engine.bus import EventBus
+from engine.gateway_timing import GatewayTimings
 from engine.gateways import GatewayRegistry
 from engine.market_data.live import LiveDriver, LiveFeed
 from engine.market_data.replay import ReplayFeed
@@ -37,7 +39,8 @@ from engine.strategies.base import StrategyRunner
 from engine.strategies.catalog import builtin_rules
 from engine.system import SystemControl
 from engine.users import AccessPolicy
-from jobs.scheduler import JobRunner, JobStats
+from jobs.catalog import OperatorWork, schedule_operator_jobs, schedule_trading_jobs
+from jobs.scheduler import JobRunner
 from risk.phases import DEFAULT_PHASES
 from risk.profiles import DEFAULT_PROFILES
 from storage.crypto import SecretBox
@@ -72,7 +75,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         uow = SqlUnitOfWorkFactory(create_session_factory(database), secrets)
         bus = EventBus()
-        market = await open_market(settings, uow, bus)
+        timings = GatewayTimings()
+        market = await open_market(settings, uow, bus, timings)
         feed, clock, markets = market.feed, market.clock, market.markets
         paper = PaperExchange(uow, feed, clock, markets, fill_model(settings))
         gateways = GatewayRegistry([paper, *market.live_gateways])
@@ -111,7 +115,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         health = HealthChecker(
             {
                 "database": database_probe(database),
-                "exchange": static_probe(OK, market.description),
+                "exchange": exchange_probe(market.description, market.exchanges, timings),
                 "telegram": static_probe(DISABLED, "TELEGRAM_BOT_TOKEN is not set"),
                 "scheduler": static_probe(DISABLED, "not started"),
                 "llm": static_probe(DISABLED, "ANTHROPIC_API_KEY is not set")
@@ -119,7 +123,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 else static_probe(OK, f"model {settings.anthropic.model}"),
             }
         )
-        services = Services(settings=settings, engine=engine, notifier=notifier, health=health)
+        operations = Operations.build(uow, bus, notifier, health, timings, settings.jobs, clock)
+        services = Services(settings=settings, engine=engine, notifier=notifier, health=health, operations=operations)
         services.extras["database"] = database
         services.extras["live_feed" if isinstance(feed, LiveFeed) else "replay_feed"] = feed
         try:
@@ -203,7 +208,8 @@ async def _reconcile_at_startup(services: Services) -> None:
 
 async def _start_http(stack: AsyncExitStack, services: Services, settings: Settings) -> str:
     routes = await start_webhook(stack, services, settings, _background)
-    server, sock = make_server(build_http_app(services.health, routes), settings.host, settings.port)
+    app = build_http_app(services.health, routes, services.operations.metrics)
+    server, sock = make_server(app, settings.host, settings.port)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
 
     async def shutdown() -> None:
@@ -265,42 +271,30 @@ def _telegram_probe(application: Any) -> Any:
 
 
 def _start_jobs(stack: AsyncExitStack, services: Services, settings: Settings) -> JobRunner:
-    engine = services.engine
-
-    async def on_failure(stats: JobStats, error: BaseException) -> None:
-        await engine.record_error(f"job:{stats.job_id}", f"{type(error).__name__}: {error}")
-
-    jobs = JobRunner(on_failure)
-    # the market driver hands each step's bars to the monitor; this pass only re-checks the latest prices
-    jobs.every("position_monitor", settings.jobs.monitor_seconds, lambda: engine.monitor.run_pass({}))
-    jobs.every("equity_marks", settings.jobs.equity_seconds, engine.monitor.mark_equity, start_now=True)
-    _reconcile_job(jobs, services, settings)
+    engine, operations = services.engine, services.operations
+    jobs = JobRunner([JobErrorRecorder(engine.record_error)])
+    operations.attach_jobs(jobs)
+    schedule_trading_jobs(jobs, settings.jobs, engine)
+    schedule_operator_jobs(jobs, settings.jobs, OperatorWork(alert_rules=operations.alerts.check))
     jobs.start()
-    stack.callback(jobs.shutdown)
-    services.health.probes["scheduler"] = _scheduler_probe(jobs)
+    stack.push_async_callback(jobs.stop)
+    services.health.probes["scheduler"] = _scheduler_probe(operations)
     return jobs
 
 
-def _reconcile_job(jobs: JobRunner, services: Services, settings: Settings) -> None:
-    reconciler = services.engine.reconciler
-    assert reconciler is not None
-    jobs.every("reconciliation", settings.jobs.reconcile_seconds, reconciler.run)
-
-
-def _scheduler_probe(jobs: JobRunner) -> Any:
+def _scheduler_probe(operations: Operations) -> Any:
     async def probe() -> dict[str, Any]:
-        detail = {
-            job_id: {
-                "runs": s.runs,
-                "failures": s.failures,
-                "skipped": s.skipped,
-                "last_run": s.last_finished.isoformat() if s.last_finished else None,
-            }
-            for job_id, s in jobs.stats.items()
-        }
-        failing = [j for j, s in jobs.stats.items() if s.consecutive_failures >= 3]
-        status = "down" if not jobs.running else ("degraded" if failing else OK)
-        return {"status": status, "jobs": detail}
+        jobs = operations.jobs
+        if jobs is None or not jobs.running:
+            return {"status": DOWN, "detail": "not running", "jobs": operations.watch.describe_jobs()}
+        now = datetime.now(UTC)
+        troubled = [
+            job_id
+            for job_id, stats in jobs.stats.items()
+            if stats.consecutive_failures >= 3 or (stats.interval_seconds <= 3600 and stats.is_late(now))
+        ]
+        detail = f"failing or late: {', '.join(troubled)}" if troubled else f"{len(jobs.stats)} jobs on time"
+        return {"status": DEGRADED if troubled else OK, "detail": detail, "jobs": operations.watch.describe_jobs()}
 
     return probe
 

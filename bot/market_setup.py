@@ -17,6 +17,7 @@ from engine.clock import Clock, SimClock, SystemClock
 from engine.domain.accounts import Market
 from engine.domain.ids import AccountId, Symbol
 from engine.errors import BotError, ConfigurationError
+from engine.gateway_timing import GatewayTimings
 from engine.market_data.live import LiveFeed
 from engine.market_data.recorded_markets import load_replay_series, replay_markets
 from engine.market_data.replay import ReplayFeed, ms_to_datetime
@@ -37,14 +38,22 @@ class MarketSetup:
     exchange: CcxtGateway | None = None  # live prices (and, with EXCHANGE_LIVE_ENABLED, live accounts)
     live_gateways: list[CcxtGateway] = field(default_factory=list)
 
+    @property
+    def exchanges(self) -> list[str]:
+        """The exchanges this process talks to (for /health)."""
+        return [self.exchange.name] if self.exchange is not None else []
+
     async def aclose(self) -> None:
         if self.exchange is not None:
             await self.exchange.aclose()
 
 
-async def open_market(settings: Settings, uow: SqlUnitOfWorkFactory, bus: EventBus) -> MarketSetup:
+async def open_market(
+    settings: Settings, uow: SqlUnitOfWorkFactory, bus: EventBus, timings: GatewayTimings | None = None
+) -> MarketSetup:
+    """The market; with `timings`, every request to the exchange is timed."""
     if settings.market.source == "live":
-        return await _live_market(settings, uow, bus)
+        return await _live_market(settings, uow, bus, timings)
     if settings.exchange.live_enabled:
         raise ConfigurationError("EXCHANGE_LIVE_ENABLED=true needs MARKET_SOURCE=live: live orders need live prices")
     feed, clock, markets = await _replay_market(settings, uow)
@@ -57,11 +66,13 @@ def fill_model(settings: Settings) -> FillModel:
     return FillModel(fee_rate=exchange.fee_rate, slippage=exchange.slippage, volume_share=exchange.paper_volume_share)
 
 
-async def _live_market(settings: Settings, uow: SqlUnitOfWorkFactory, bus: EventBus) -> MarketSetup:
+async def _live_market(
+    settings: Settings, uow: SqlUnitOfWorkFactory, bus: EventBus, timings: GatewayTimings | None
+) -> MarketSetup:
     clock = SystemClock()
     guard = AccountGuard(uow, clock, bus)
     exchange = settings.exchange
-    pool = ClientPool(ExchangeSettings(exchange.id, exchange.base_url, exchange.timeout_ms), _stored_keys(uow))
+    pool = ClientPool(ExchangeSettings(exchange.id, exchange.base_url, exchange.timeout_ms), _stored_keys(uow), timings)
     gateway = CcxtGateway(pool, clock, on_operational=guard.on_operational_error)
     try:
         await gateway.load_markets()

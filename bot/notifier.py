@@ -15,10 +15,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import render
+from bot.metrics import count_send_failure
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.accounts import User
-from engine.domain.events import AlertRaised, EntryRefused, OrderFailed, TradeFilled, TradingStateChanged
+from engine.domain.events import EntryRefused, OrderFailed, TradeFilled, TradingStateChanged
 from engine.domain.ids import UserId
 from engine.ports import OutboxMessage, UnitOfWorkFactory
 
@@ -26,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 QUIET_REFUSALS = frozenset({"user_paused", "duplicate_signal", "already_in_position"})
 MAX_ATTEMPTS = 20
+CAPTION_LIMIT = 1024  # Telegram's limit for a picture's caption
 
 
 class Notifier:
@@ -48,7 +50,6 @@ class Notifier:
         bus.subscribe(OrderFailed, self._on_order_failed)
         bus.subscribe(EntryRefused, self._on_refused)
         bus.subscribe(TradingStateChanged, self._on_state)
-        bus.subscribe(AlertRaised, self._on_alert)
 
     # --- enqueueing (never blocks on Telegram) ----------------------------------------------------
 
@@ -56,6 +57,34 @@ class Notifier:
         for part in render.split_message(text):
             self._buffer.append(OutboxMessage(chat_id=chat_id, kind=kind, text=part, created_at=self._clock.now()))
         self._wake.set()
+
+    def enqueue_photo(self, chat_id: int, photo: bytes, caption: str, kind: str = "photo") -> None:
+        """A picture with its caption (a caption longer than Telegram allows continues in text messages)."""
+        first, *rest = render.split_message(caption, CAPTION_LIMIT)
+        now = self._clock.now()
+        self._buffer.append(OutboxMessage(chat_id=chat_id, kind=kind, text=first, created_at=now, photo=photo))
+        for part in render.split_message("\n".join(rest)) if rest else []:
+            self._buffer.append(OutboxMessage(chat_id=chat_id, kind=kind, text=part, created_at=now))
+        self._wake.set()
+
+    async def send_now(self, chat_id: int, text: str) -> bool:
+        """Send at once, bypassing the outbox (for alerts while the database is down); False if it failed."""
+        if self._bot is None:
+            return False
+        try:
+            for part in render.split_message(text):
+                await self._bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            self.failures += 1
+            count_send_failure("direct")
+            log.warning("notifier.direct_send_failed", chat_id=chat_id, error=str(error))
+            return False
+        self.sent += 1
+        return True
+
+    @property
+    def admin_chat_id(self) -> int | None:
+        return self._admin_chat_id
 
     async def to_user(self, user_id: UserId, text: str, kind: str) -> None:
         chat_id = await self._chat_id(user_id)
@@ -88,8 +117,12 @@ class Notifier:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver the outbox until `stop`; survives any Telegram failure."""
         while not stop.is_set():
-            await self.flush()
-            delivered = await self._deliver_pending()
+            try:
+                await self.flush()
+                delivered = await self._deliver_pending()
+            except Exception as error:  # the database is away: keep the buffer, try again shortly
+                log.warning("notifier.outbox_unavailable", error=f"{type(error).__name__}: {error}"[:300])
+                delivered = 0
             if not delivered:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -100,9 +133,13 @@ class Notifier:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        async with self._uow() as uow:
-            await uow.notifications.add_many(batch)
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                await uow.notifications.add_many(batch)
+                await uow.commit()
+        except BaseException:
+            self._buffer = batch + self._buffer  # nothing is lost while the database is away
+            raise
 
     async def drain(self, grace_seconds: float = 3.0) -> None:
         """On shutdown: persist what is buffered and try to send it briefly; the rest waits in the outbox."""
@@ -126,7 +163,7 @@ class Notifier:
     async def _send(self, message: OutboxMessage) -> str:
         assert self._bot is not None and message.id is not None
         try:
-            await self._bot.send_message(message.chat_id, message.text, parse_mode=ParseMode.HTML)
+            await self._deliver(message)
         except RetryAfter as error:
             await self._failed(message, f"flood control: {error}", give_up=False)
             await asyncio.sleep(_seconds(error.retry_after))
@@ -144,8 +181,16 @@ class Notifier:
         self.sent += 1
         return "sent"
 
+    async def _deliver(self, message: OutboxMessage) -> None:
+        assert self._bot is not None
+        if message.photo is not None:
+            await self._bot.send_photo(message.chat_id, message.photo, caption=message.text, parse_mode=ParseMode.HTML)
+        else:
+            await self._bot.send_message(message.chat_id, message.text, parse_mode=ParseMode.HTML)
+
     async def _failed(self, message: OutboxMessage, error: str, *, give_up: bool) -> None:
         self.failures += 1
+        count_send_failure(message.kind)
         log.warning("notifier.send_failed", chat_id=message.chat_id, kind=message.kind, error=error, give_up=give_up)
         assert message.id is not None
         async with self._uow() as uow:
@@ -171,13 +216,6 @@ class Notifier:
             self.to_admins(text, "system_state")
         else:
             await self.to_user(event.user_id, text, "breaker")
-
-    async def _on_alert(self, event: AlertRaised) -> None:
-        self.to_admins(
-            f"<b>[{event.severity.value} {event.severity.label}]</b> {render.escape(event.title)}\n"
-            f"{render.escape(event.detail)}",
-            f"alert:{event.key}",
-        )
 
     async def _chat_id(self, user_id: UserId) -> int | None:
         if user_id not in self._chat_ids:

@@ -21,13 +21,22 @@ from engine.clock import Clock
 from engine.domain.accounts import Account, Market
 from engine.domain.commands import SubmitOrder
 from engine.domain.enums import OrderPurpose, Side
+from engine.domain.events import OrdersRecorded
 from engine.domain.ids import AccountId, ClientOrderId, Symbol
 from engine.domain.money import ZERO
 from engine.domain.orders import IllegalTransition, Order
 from engine.domain.positions import Position
 from engine.domain.venue import VenueOrder
 from engine.gateways import GatewayRegistry
-from engine.order_outcomes import OrderUpdate, events_for, log_transitions, order_from, request_for, update_from
+from engine.order_outcomes import (
+    OrderUpdate,
+    events_for,
+    log_transitions,
+    order_from,
+    request_for,
+    statuses_reached,
+    update_from,
+)
 from engine.ports import OrderVersion, UnitOfWork, UnitOfWorkFactory
 from engine.position_ledger import FillOutcome, PositionKey, apply_trades
 from engine.position_orders import PositionOrders
@@ -236,6 +245,9 @@ class OrderManager(PositionOrders):
         for update in updates:
             for event in events_for(update, now):
                 await self._bus.publish(event)
+        reached = statuses_reached(updates)
+        if reached:
+            await self._bus.publish(OrdersRecorded(ts=now, reached=tuple(sorted(reached.items()))))
         await self._report_conflicts()
         entries = [u.outcome.position for u in updates if u.outcome and u.after.purpose is OrderPurpose.ENTRY]
         await self._protect([p for p in entries if p.is_open and p.stop_price is not None])

@@ -113,12 +113,10 @@ _ROUTINE = frozenset({OrderStatus.SUBMITTED, OrderStatus.OPEN, OrderStatus.PARTI
 def log_transitions(updates: Sequence[OrderUpdate]) -> None:
     """Every transition at DEBUG (INFO for the unusual ones: rejected, unknown, cancelled, expired), plus one
     INFO line per batch counting the statuses reached (5,000 fills make one line, not 5,000)."""
-    reached: Counter[str] = Counter()
     for update in updates:
         order = update.after
         if order.status is update.before.status:
             continue
-        reached[order.status.value] += 1
         (log.debug if order.status in _ROUTINE else log.info)(
             "order.transition",
             client_order_id=order.client_order_id,
@@ -127,8 +125,14 @@ def log_transitions(updates: Sequence[OrderUpdate]) -> None:
             status=order.status.value,
             reason=order.reason,
         )
+    reached = statuses_reached(updates)
     if reached:
         log.info("orders.recorded", transitions=sum(reached.values()), **dict(reached))
+
+
+def statuses_reached(updates: Sequence[OrderUpdate]) -> Counter[str]:
+    """How many orders of the batch moved into each status."""
+    return Counter(u.after.status.value for u in updates if u.after.status is not u.before.status)
 
 
 def events_for(update: OrderUpdate, now: datetime) -> list[object]:

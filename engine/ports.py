@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -117,6 +117,7 @@ class UserRepository(Protocol):
     async def save(self, user: User) -> None: ...
     async def list(self, status: UserStatus | None = None) -> list[User]: ...
     async def followers(self, strategy: StrategyId) -> list[User]: ...
+    async def count_by_pause(self) -> dict[bool, int]: ...
 
 
 class AccountRepository(Protocol):
@@ -156,6 +157,36 @@ class OrderRepository(Protocol):
     async def non_final(self, account_id: AccountId | None = None) -> list[Order]: ...
     async def for_user(self, user_id: UserId, limit: int = 20) -> list[Order]: ...
     async def since(self, moment: datetime) -> list[Order]: ...
+    async def outcome_counts(self, since: datetime) -> OrderOutcomes: ...
+
+
+_TAKEN = frozenset({"open", "partially_filled", "filled", "cancelled", "expired"})  # the venue accepted the order
+_FAILED = frozenset({"rejected", "unknown"})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOutcomes:
+    """Orders created in a period, counted by their status now."""
+
+    by_status: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def taken(self) -> int:
+        return sum(n for status, n in self.by_status.items() if status in _TAKEN)
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.by_status.items() if status in _FAILED)
+
+    @property
+    def success_ratio(self) -> float:
+        """Of the orders that got an answer, the share the venue took; NaN when none did."""
+        answered = self.taken + self.failed
+        return self.taken / answered if answered else float("nan")
 
 
 class FillRepository(Protocol):
@@ -185,6 +216,7 @@ class PositionRepository(Protocol):
     async def open_of_followers(self, strategy: StrategyId) -> list[Position]: ...
     async def open_for_accounts(self, account_ids: Sequence[AccountId]) -> list[Position]: ...
     async def all_open(self) -> list[Position]: ...
+    async def count_open(self) -> int: ...
     async def save_many(self, positions: Sequence[Position]) -> list[Position]: ...
     async def closed_for_user(self, user_id: UserId, since: datetime | None = None) -> list[Position]: ...
     async def closed_since(self, moment: datetime) -> list[Position]: ...
@@ -317,6 +349,11 @@ class OutboxMessage:
     created_at: datetime
     attempts: int = 0
     id: int | None = None
+    photo: bytes | None = None  # a picture, `text` being its caption
+
+    def __repr__(self) -> str:
+        picture = f", photo={len(self.photo)} bytes" if self.photo else ""
+        return f"OutboxMessage(id={self.id}, chat_id={self.chat_id}, kind={self.kind!r}{picture})"
 
 
 class NotificationRepository(Protocol):
@@ -324,6 +361,37 @@ class NotificationRepository(Protocol):
     async def pending(self, limit: int = 50) -> list[OutboxMessage]: ...
     async def mark_sent(self, ids: Sequence[int], ts: datetime) -> None: ...
     async def mark_failed(self, message_id: int, error: str, give_up_at: datetime | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRecord:
+    """One alert episode for the admins: its first and latest occurrence, grouped repeats, its resolution."""
+
+    key: str
+    severity: str  # P0, P1, P2
+    title: str
+    detail: str
+    first_seen: datetime
+    last_seen: datetime
+    occurrences: int = 1
+    unsent: int = 0  # repeats since the last message about it
+    last_sent_at: datetime | None = None
+    resolved_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def evolve(self, **changes: Any) -> AlertRecord:
+        return replace(self, **changes)
+
+
+class AlertRepository(Protocol):
+    async def open_for(self, key: str) -> AlertRecord | None: ...
+    async def open_all(self) -> list[AlertRecord]: ...
+    async def since(self, moment: datetime) -> list[AlertRecord]: ...
+    async def save(self, record: AlertRecord) -> AlertRecord: ...
 
 
 class PaperLedger(Protocol):
@@ -363,6 +431,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     strategies: StrategyRepository
     llm_usage: LlmUsageRepository
+    alerts: AlertRepository
 
     async def __aenter__(self) -> Self: ...
 

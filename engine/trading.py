@@ -4,9 +4,10 @@ send what was accepted to the order manager. Webhook, LLM and rule signals all c
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -17,7 +18,7 @@ from engine.clock import Clock
 from engine.domain.accounts import Account, Market, User
 from engine.domain.commands import ClosePosition, SubmitOrder
 from engine.domain.enums import DecisionOutcome, OrderPurpose, OrderType, Side, SignalAction, TradingState
-from engine.domain.events import EntryRefused
+from engine.domain.events import EntriesDecided, EntryRefused
 from engine.domain.ids import AccountId, StrategyId, Symbol, UserId, make_client_order_id
 from engine.domain.positions import Position
 from engine.domain.signals import Decision, Refusal, Signal
@@ -144,6 +145,7 @@ class SignalPipeline:
             await uow.commit()
         await self._orders.submit([_with_decision(cmd, decisions[i]) for i, cmd in commands.items()])
         await self._refused([d for d in decisions if not d.is_accepted])
+        await self._bus.publish(_decided(decisions, self._clock.now()))
         return decisions
 
     async def _refused(self, decisions: list[Decision]) -> None:
@@ -323,6 +325,14 @@ def _closes(signal: Signal, followers: list[Follower]) -> list[ClosePosition]:
         for position in follower.positions
         if position.symbol == signal.symbol and position.strategy == signal.strategy
     ]
+
+
+def _decided(decisions: Sequence[Decision], now: datetime) -> EntriesDecided:
+    reasons = Counter(r.code for d in decisions if not d.is_accepted for r in d.refusals)
+    accepted = sum(1 for d in decisions if d.is_accepted)
+    return EntriesDecided(
+        ts=now, accepted=accepted, refused=len(decisions) - accepted, reasons=tuple(sorted(reasons.items()))
+    )
 
 
 def _key(signal: Signal) -> str:

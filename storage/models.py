@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -347,6 +348,26 @@ class NotificationRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)  # a picture sent with `text` as its caption
+
+
+class AlertRow(Base):
+    """An admin alert episode: from the first occurrence of its key to its resolution; repeats are grouped."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_key_resolved", "key", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(4))
+    title: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    unsent: Mapped[int] = mapped_column(Integer, default=0)  # repeats since the last message about it
+    last_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class InviteRow(Base):

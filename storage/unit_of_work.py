@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import SecretBox
+from storage.repositories.alerts import SqlAlertRepository
 from storage.repositories.llm_usage import SqlLlmUsageRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.paper import SqlPaperLedger
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(session)
         self.strategies = SqlStrategyRepository(session)
         self.llm_usage = SqlLlmUsageRepository(session)
+        self.alerts = SqlAlertRepository(session)
         return self
 
     async def __aexit__(

@@ -21,6 +21,7 @@ import ccxt.async_support as ccxt
 
 from engine.domain.ids import AccountId
 from engine.errors import ConfigurationError, OperationalError
+from engine.gateway_timing import GatewayTimings
 from engine.ports import Credentials
 
 CredentialsProvider = Callable[[AccountId], Awaitable[Credentials | None]]
@@ -46,11 +47,14 @@ class ExchangeSettings:
 
 
 class ClientPool:
-    def __init__(self, settings: ExchangeSettings, credentials: CredentialsProvider) -> None:
+    def __init__(
+        self, settings: ExchangeSettings, credentials: CredentialsProvider, timings: GatewayTimings | None = None
+    ) -> None:
         if not hasattr(ccxt, settings.exchange_id):
             raise ConfigurationError(f"ccxt has no exchange called {settings.exchange_id!r}")
         self.settings = settings
         self._credentials = credentials
+        self._timings = timings  # every HTTP request of every client timed, by endpoint
         self._session: aiohttp.ClientSession | None = None
         self._public: ccxt.Exchange | None = None
         self._by_account: dict[AccountId, ccxt.Exchange] = {}
@@ -144,6 +148,8 @@ class ClientPool:
         client.timeout_on_exit = 0  # the shared session is closed once, by the pool
         if self.settings.base_url:
             client.urls["api"] = point_at(client.urls["api"], self.settings.base_url)
+        if self._timings is not None:
+            self._timings.instrument(client, self.settings.exchange_id)
         return client
 
 

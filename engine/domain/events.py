@@ -88,4 +88,42 @@ class AlertRaised:
     detail: str = ""
 
 
-EngineEvent = TradeFilled | OrderFailed | EntryRefused | ExitTriggered | TradingStateChanged | AlertRaised
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrdersRecorded:
+    """One batch of venue answers applied: how many orders reached each status (for metrics, not per order)."""
+
+    ts: datetime
+    reached: tuple[tuple[str, int], ...]  # (status, count)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntriesDecided:
+    """One run of entry signals decided for their followers: how many accepted, and each refusal's reason."""
+
+    ts: datetime
+    accepted: int
+    refused: int
+    reasons: tuple[tuple[str, int], ...]  # (refusal code, count): a refused entry may have several reasons
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LlmUsageRecorded:
+    ts: datetime
+    model: str
+    outcome: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+
+
+EngineEvent = (
+    TradeFilled
+    | OrderFailed
+    | EntryRefused
+    | ExitTriggered
+    | TradingStateChanged
+    | AlertRaised
+    | OrdersRecorded
+    | EntriesDecided
+    | LlmUsageRecorded
+)

@@ -11,7 +11,7 @@ import structlog
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.config import ModelPrice
-from engine.domain.events import AlertRaised, Severity
+from engine.domain.events import AlertRaised, LlmUsageRecorded, Severity
 from engine.domain.money import ZERO
 from engine.llm.client import TokenUsage
 from engine.ports import LlmUsageRecord, LlmUsageSummary, UnitOfWorkFactory
@@ -69,6 +69,16 @@ class Spending:
         async with self._uow() as uow:
             await uow.llm_usage.add(record)
             await uow.commit()
+        await self._bus.publish(
+            LlmUsageRecorded(
+                ts=record.ts,
+                model=record.model,
+                outcome=outcome,
+                input_tokens=usage.input,
+                output_tokens=usage.output,
+                cost_usd=cost,
+            )
+        )
         return cost
 
     async def _alert_once(self, spent: Decimal) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from engine.domain.enums import FINAL_STATUSES, OrderPurpose, OrderStatus, OrderType, Side
@@ -24,7 +24,7 @@ from engine.domain.ids import (
 from engine.domain.orders import Order
 from engine.domain.positions import Position
 from engine.domain.venue import VenueTrade
-from engine.ports import FillRecord, OrderVersion
+from engine.ports import FillRecord, OrderOutcomes, OrderVersion
 from storage.models import ExchangeAccountRow, FillRow, OrderRow, PositionRow, SubscriptionRow
 from storage.repositories.base import SqlRepository, dec, dec_or_none
 
@@ -113,6 +113,10 @@ class SqlOrderRepository(SqlRepository):
         query = select(_orders).where(_orders.c.created_at >= moment).order_by(_orders.c.id)
         return [_order(row) for row in (await self.session.execute(query)).mappings()]
 
+    async def outcome_counts(self, since: datetime) -> OrderOutcomes:
+        query = select(_orders.c.status, func.count()).where(_orders.c.created_at >= since).group_by(_orders.c.status)
+        return OrderOutcomes({status: count for status, count in (await self.session.execute(query)).all()})
+
 
 class SqlFillRepository(SqlRepository):
     async def add_many(self, fills: Sequence[tuple[Order, VenueTrade]]) -> None:
@@ -171,6 +175,10 @@ class SqlPositionRepository(SqlRepository):
 
     async def all_open(self) -> list[Position]:
         return await self._where(_positions.c.closed_at.is_(None))
+
+    async def count_open(self) -> int:
+        query = select(func.count()).select_from(_positions).where(_positions.c.closed_at.is_(None))
+        return int((await self.session.execute(query)).scalar_one())
 
     async def closed_for_user(self, user_id: UserId, since: datetime | None = None) -> list[Position]:
         conditions = [_positions.c.user_id == user_id, _positions.c.closed_at.is_not(None)]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,6 +65,15 @@ class SqlUserRepository(SqlRepository):
         if status is not None:
             query = query.where(_users.c.status == status.value)
         return [_user(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def count_by_pause(self) -> dict[bool, int]:
+        """Onboarded users, paused (True) or not (False)."""
+        query = (
+            select(_users.c.is_paused, func.count())
+            .where(_users.c.status == UserStatus.ACTIVE.value)
+            .group_by(_users.c.is_paused)
+        )
+        return {bool(paused): count for paused, count in (await self.session.execute(query)).all()}
 
     async def followers(self, strategy: StrategyId) -> list[User]:
         """Active users subscribed to `strategy`, by id."""
