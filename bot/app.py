@@ -6,21 +6,29 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from telegram import BotCommand, Update
-from telegram.error import Conflict, Forbidden, NetworkError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, InvalidCallbackData
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import Conflict, Forbidden, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, InvalidCallbackData, TypeHandler
 from telegram.ext import CallbackQueryHandler as _CallbackQueryHandler
 
 from bot.context import BotContext, Services
-from bot.handlers.account import account_handlers, fallback_handlers
+from bot.guards import RateLimiter
+from bot.handlers.admin_system import admin_system_handlers
+from bot.handlers.admin_users import admin_user_handlers
+from bot.handlers.exchange_keys import exchange_key_handlers
+from bot.handlers.help import fallback_handlers, help_handlers
 from bot.handlers.onboarding import onboarding_handler
+from bot.handlers.portfolio import portfolio_handlers
+from bot.handlers.profile import profile_handlers
 from bot.handlers.strategies import strategy_handlers
-from bot.help_text import USER_COMMANDS
+from bot.handlers.trading import trading_handlers
+from bot.help_text import ADMIN_COMMANDS, USER_COMMANDS
 from bot.metrics import count_send_failure
 
 log = structlog.get_logger(__name__)
 
 CALLBACK_CACHE_SIZE = 20_000  # buttons remembered across all users before the oldest expire
+FLOOD_RETRIES = 3  # a reply refused with 429 is sent again after Telegram's retry_after, this many times
 
 BuilderHook = Callable[[ApplicationBuilder], ApplicationBuilder]
 
@@ -34,6 +42,7 @@ def build_application(
         ApplicationBuilder()
         .context_types(ContextTypes(context=BotContext))
         .arbitrary_callback_data(CALLBACK_CACHE_SIZE)
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
     )
     if configure is not None:
         builder = configure(builder)
@@ -51,11 +60,23 @@ def build_application(
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every handler, in the order Telegram updates are tried; the rate limit runs before all of them."""
+    settings = application.bot_data["services"].settings.telegram
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.admin_ids)
+    application.add_handler(TypeHandler(Update, limiter.check), group=-1)
     application.add_handler(onboarding_handler())
-    for handler in account_handlers():
-        application.add_handler(handler)  # type: ignore[arg-type]
-    for handler in strategy_handlers():
-        application.add_handler(handler)  # type: ignore[arg-type]
+    for group in (
+        exchange_key_handlers(),
+        portfolio_handlers(),
+        trading_handlers(),
+        profile_handlers(),
+        help_handlers(),
+        admin_user_handlers(),
+        admin_system_handlers(),
+        strategy_handlers(),
+    ):
+        for handler in group:
+            application.add_handler(handler)  # type: ignore[arg-type]
     application.add_handler(_CallbackQueryHandler(expired_button, pattern=InvalidCallbackData))
     for handler in fallback_handlers():
         application.add_handler(handler)  # type: ignore[arg-type]
@@ -63,8 +84,15 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
 
 
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The command menu Telegram shows next to the input field."""
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in USER_COMMANDS])
+    """The command menu Telegram shows next to the input field; admins also see theirs in their own chats."""
+    users = [BotCommand(c.name, c.summary) for c in USER_COMMANDS]
+    await application.bot.set_my_commands(users)
+    admins = users + [BotCommand(c.name, c.summary) for c in ADMIN_COMMANDS]
+    for admin_id in application.bot_data["services"].settings.telegram.admin_ids:
+        try:
+            await application.bot.set_my_commands(admins, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as error:  # an admin who never opened the bot has no chat yet
+            log.info("telegram.admin_menu_not_set", admin=admin_id, error=str(error))
 
 
 async def expired_button(update: Update, context: BotContext) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +30,8 @@ from bot.operations import JobErrorRecorder, Operations
 from bot.settings import Settings
 from bot.signal_sources import start_llm_agent, start_webhook
 from engine.bus import EventBus
+from engine.ccxt_gateway import CcxtGateway, check_credentials
+from engine.domain.ids import AccountId
 from engine.gateway_timing import GatewayTimings
 from engine.gateways import GatewayRegistry
 from engine.market_data.live import LiveDriver, LiveFeed
@@ -108,6 +111,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             quote_currency=settings.exchange.quote,
             reconcile_grace_seconds=settings.exchange.reconcile_grace_seconds,
             guard=market.guard,
+            key_checkers={g.name: functools.partial(check_credentials, g.pool) for g in market.live_gateways},
+            forget_keys=_forgetter(market.live_gateways),
         )
         await engine.start()
         notifier = Notifier(uow, clock, settings.telegram.admin_chat_id)
@@ -135,6 +140,16 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         if market is not None:
             await market.aclose()
         await database.dispose()
+
+
+def _forgetter(gateways: list[CcxtGateway]) -> Callable[[AccountId], None]:
+    """Drop an account's exchange client once its keys are removed."""
+
+    def forget(account_id: AccountId) -> None:
+        for gateway in gateways:
+            gateway.pool.forget(account_id)
+
+    return forget
 
 
 async def run(

@@ -10,12 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import render
+from bot.message_split import split_message
 from bot.metrics import count_send_failure
+from bot.notification_prefs import wants
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.accounts import User
@@ -38,7 +40,7 @@ class Notifier:
         self._bot: Bot | None = None
         self._buffer: list[OutboxMessage] = []
         self._wake = asyncio.Event()
-        self._chat_ids: dict[UserId, int] = {}
+        self._recipients: dict[UserId, User] = {}
         self.sent = 0
         self.failures = 0
 
@@ -54,16 +56,16 @@ class Notifier:
     # --- enqueueing (never blocks on Telegram) ----------------------------------------------------
 
     def enqueue(self, chat_id: int, text: str, kind: str = "message") -> None:
-        for part in render.split_message(text):
+        for part in split_message(text):
             self._buffer.append(OutboxMessage(chat_id=chat_id, kind=kind, text=part, created_at=self._clock.now()))
         self._wake.set()
 
     def enqueue_photo(self, chat_id: int, photo: bytes, caption: str, kind: str = "photo") -> None:
         """A picture with its caption (a caption longer than Telegram allows continues in text messages)."""
-        first, *rest = render.split_message(caption, CAPTION_LIMIT)
+        first, *rest = split_message(caption, CAPTION_LIMIT)
         now = self._clock.now()
         self._buffer.append(OutboxMessage(chat_id=chat_id, kind=kind, text=first, created_at=now, photo=photo))
-        for part in render.split_message("\n".join(rest)) if rest else []:
+        for part in split_message("\n".join(rest)) if rest else []:
             self._buffer.append(OutboxMessage(chat_id=chat_id, kind=kind, text=part, created_at=now))
         self._wake.set()
 
@@ -72,7 +74,7 @@ class Notifier:
         if self._bot is None:
             return False
         try:
-            for part in render.split_message(text):
+            for part in split_message(text):
                 await self._bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
         except TelegramError as error:
             self.failures += 1
@@ -87,9 +89,14 @@ class Notifier:
         return self._admin_chat_id
 
     async def to_user(self, user_id: UserId, text: str, kind: str) -> None:
-        chat_id = await self._chat_id(user_id)
-        if chat_id is not None:
-            self.enqueue(chat_id, text, kind)
+        """Queue `text` for the user's own chat, unless they turned this kind of notification off."""
+        user = await self._recipient(user_id)
+        if user is not None and wants(user, kind):
+            self.enqueue(user.chat_id, text, kind)
+
+    def forget_user(self, user_id: UserId) -> None:
+        """The user's settings changed: read them again before the next notification."""
+        self._recipients.pop(user_id, None)
 
     def to_admins(self, text: str, kind: str = "admin") -> None:
         if self._admin_chat_id is None:
@@ -103,14 +110,6 @@ class Notifier:
             f"/approve {user.id} to let them in.",
             kind="access_request",
         )
-
-    # --- direct replies to a command (chunked, markup on the last part) ---------------------------
-
-    async def reply(self, message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
-        parts = render.split_message(text)
-        for index, part in enumerate(parts):
-            markup = reply_markup if index == len(parts) - 1 else None
-            await message.reply_text(part, parse_mode=ParseMode.HTML, reply_markup=markup)
 
     # --- delivery --------------------------------------------------------------------------------
 
@@ -200,7 +199,8 @@ class Notifier:
     # --- events ----------------------------------------------------------------------------------
 
     async def _on_trade(self, event: TradeFilled) -> None:
-        await self.to_user(event.user_id, render.trade_filled(event), "trade")
+        kind = "exit" if event.purpose.is_exit else "trade"
+        await self.to_user(event.user_id, render.trade_filled(event), kind)
 
     async def _on_order_failed(self, event: OrderFailed) -> None:
         await self.to_user(event.user_id, render.order_failed(event), "order_failed")
@@ -217,14 +217,14 @@ class Notifier:
         else:
             await self.to_user(event.user_id, text, "breaker")
 
-    async def _chat_id(self, user_id: UserId) -> int | None:
-        if user_id not in self._chat_ids:
+    async def _recipient(self, user_id: UserId) -> User | None:
+        if user_id not in self._recipients:
             async with self._uow() as uow:
                 user = await uow.users.get(user_id)
             if user is None:
                 return None
-            self._chat_ids[user_id] = user.chat_id
-        return self._chat_ids[user_id]
+            self._recipients[user_id] = user
+        return self._recipients[user_id]
 
 
 def _seconds(value: Any) -> float:

@@ -14,7 +14,7 @@ from engine.domain.signals import Decision
 from risk.phases import RolloutPhase
 from risk.profiles import RiskProfile
 
-TELEGRAM_LIMIT = 4096
+PORTFOLIO_POSITIONS = 25  # the largest positions shown by /portfolio; /positions lists them all
 
 
 def money(amount: Decimal, *, signed: bool = False) -> str:
@@ -64,8 +64,11 @@ def portfolio(view: AccountValue, now: datetime) -> str:
     if state:
         lines.append(state)
     if view.positions:
+        largest = sorted(view.positions, key=lambda p: p.value, reverse=True)
         lines += ["", f"<b>Open positions</b> ({len(view.positions)})"]
-        lines += [line for p in view.positions for line in position_lines(p)]
+        lines += [line for p in largest[:PORTFOLIO_POSITIONS] for line in position_lines(p)]
+        if len(largest) > PORTFOLIO_POSITIONS:
+            lines.append(f"…and {len(largest) - PORTFOLIO_POSITIONS} smaller ones: /positions lists them all.")
     else:
         lines += ["", "No open positions."]
     lines += ["", f"<i>As of {when(now)}</i>"]
@@ -178,32 +181,3 @@ def decisions(items: list[Decision]) -> str:
         if d.rationale:
             lines.append(f"  <i>{escape(d.rationale)}</i>")
     return "\n".join(lines)
-
-
-# --- long messages -------------------------------------------------------------------------------
-
-
-def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split at line breaks into messages under Telegram's limit; never drop text.
-
-    HTML tags opened on a line are closed on that line in everything we render, so splitting at line
-    breaks keeps each part valid; a single line longer than the limit is cut hard.
-    """
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -13,9 +13,11 @@ import structlog
 from engine.account_guard import AccountGuard
 from engine.bus import EventBus
 from engine.clock import Clock
+from engine.closing import PositionCloser
 from engine.domain.ids import AccountId, Symbol
 from engine.domain.signals import Signal
 from engine.domain.venue import VenueOrder
+from engine.exchange_connections import ExchangeConnections, KeyChecker
 from engine.gateways import GatewayRegistry
 from engine.market_data.candles import Candles
 from engine.market_data.replay import MarketStep, ReplayFeed
@@ -28,6 +30,7 @@ from engine.reconciliation import Reconciler
 from engine.strategies.base import StrategyRunner
 from engine.strategy_control import StrategyControl
 from engine.system import SystemControl
+from engine.system_status import SystemStatusReader
 from engine.trading import SignalPipeline
 from engine.users import AccessPolicy, UserService
 
@@ -52,6 +55,9 @@ class TradingEngine:
     strategy_control: StrategyControl
     guard: AccountGuard | None = None
     reconciler: Reconciler | None = None
+    closer: PositionCloser | None = None
+    connections: ExchangeConnections | None = None
+    status: SystemStatusReader | None = None
 
     @classmethod
     def assemble(
@@ -69,6 +75,8 @@ class TradingEngine:
         quote_currency: str,
         reconcile_grace_seconds: float = 120.0,
         guard: AccountGuard | None = None,
+        key_checkers: Mapping[str, KeyChecker] | None = None,
+        forget_keys: Callable[[AccountId], None] | None = None,
     ) -> TradingEngine:
         guard = guard or AccountGuard(uow, clock, bus)
         orders = OrderManager(uow, gateways, clock, bus, guard)
@@ -95,6 +103,9 @@ class TradingEngine:
             StrategyControl(uow, clock, strategies, lambda: system.profiles),
             guard,
             reconciler,
+            closer=PositionCloser(uow, orders, clock),
+            connections=ExchangeConnections(uow, clock, quote_currency, key_checkers or {}, forget_keys),
+            status=SystemStatusReader(uow, clock, system),
         )
         paper.on_execution(engine._on_paper_execution)
         return engine
@@ -112,6 +123,11 @@ class TradingEngine:
                 await uow.commit()
         except Exception:
             log.exception("error.not_recorded", source=source)
+
+    async def recent_errors(self, limit: int = 10) -> list[dict[str, object]]:
+        """The latest processing errors, newest first (`/errors`)."""
+        async with self.uow() as uow:
+            return await uow.errors.latest(limit)
 
     async def _on_paper_execution(self, account_id: AccountId, order: VenueOrder) -> None:
         await self.orders.on_venue_updates([(account_id, order)])

@@ -180,6 +180,24 @@ class UserService:
             await uow.commit()
             return resumed
 
+    async def set_muted(self, user: User, muted: frozenset[str]) -> User:
+        """Which kinds of notification the user chose not to receive."""
+        async with self._uow() as uow:
+            changed = replace(await uow.users.get(user.id) or user, notifications_muted=muted)
+            await uow.users.save(changed)
+            await uow.audit.add(
+                ts=self._clock.now(),
+                actor=str(user.telegram_id),
+                action="user.notifications",
+                details={"muted": sorted(muted)},
+            )
+            await uow.commit()
+            return changed
+
+    async def list(self, status: UserStatus | None = None) -> list[User]:
+        async with self._uow() as uow:
+            return await uow.users.list(status)
+
     async def account(self, user: User) -> Account | None:
         async with self._uow() as uow:
             return await uow.accounts.for_user(user.id)

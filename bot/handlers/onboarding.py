@@ -6,13 +6,14 @@ import warnings
 from decimal import Decimal, InvalidOperation
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot import render
 from bot.callbacks import ChooseCapital, ChooseMode, ChooseProfile, ConfirmOnboarding
 from bot.context import BotContext
+from bot.guards import PRIVATE_ONLY
 from engine.domain.accounts import User
 from engine.domain.enums import AccountMode, RiskProfileName, UserStatus
 
@@ -24,6 +25,9 @@ async def start(update: Update, context: BotContext) -> int:
     """Greet, check access, and start (or show) the setup."""
     person = update.effective_user
     assert person is not None and update.effective_chat is not None and update.effective_message is not None
+    if update.effective_chat.type != ChatType.PRIVATE:
+        await update.effective_message.reply_text(PRIVATE_ONLY)
+        return END
     services = context.services
     user = await services.engine.users.arrive(person.id, update.effective_chat.id, person.full_name)
     if user.status is UserStatus.BLOCKED:

@@ -6,18 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-import structlog
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
+from bot.guards import for_admin
 from engine.strategy_control import StrategyStatus, UnknownStrategy
 
-log = structlog.get_logger(__name__)
-
 USAGE = "Usage: /strategy NAME on|off — e.g. /strategy rsi_reversion off. /strategies lists them."
-REFUSED = "This command is for the operators only."
 SWITCHES = {"on": True, "off": False, "enable": True, "disable": False}
 
 
@@ -29,20 +26,9 @@ class SwitchStrategy:
     enabled: bool
 
 
-def _is_admin(update: Update, context: BotContext) -> bool:
-    user = update.effective_user
-    if user is not None and user.id in context.services.settings.telegram.admin_ids:
-        return True
-    log.warning("admin.refused", user=user.id if user else None, command="strategies")
-    return False
-
-
 async def list_strategies(update: Update, context: BotContext) -> None:
     """`/strategies`: every strategy, on or off, with its followers."""
     assert update.effective_message is not None
-    if not _is_admin(update, context):
-        await update.effective_message.reply_text(REFUSED)
-        return
     statuses = await context.services.engine.strategy_control.list()
     await update.effective_message.reply_html(render_strategies(statuses), reply_markup=_buttons(statuses))
 
@@ -51,9 +37,6 @@ async def switch_strategy(update: Update, context: BotContext) -> None:
     """`/strategy NAME on|off`."""
     message = update.effective_message
     assert message is not None
-    if not _is_admin(update, context):
-        await message.reply_text(REFUSED)
-        return
     args = context.args or []
     if len(args) != 2 or args[1].lower() not in SWITCHES:
         await message.reply_text(USAGE)
@@ -64,9 +47,6 @@ async def switch_strategy(update: Update, context: BotContext) -> None:
 async def press_switch(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and isinstance(query.data, SwitchStrategy)
-    if not _is_admin(update, context):
-        await query.answer(REFUSED, show_alert=True)
-        return
     text = await _switch(update, context, query.data.name, query.data.enabled)
     await query.answer()
     statuses = await context.services.engine.strategy_control.list()
@@ -113,7 +93,7 @@ def _buttons(statuses: list[StrategyStatus]) -> InlineKeyboardMarkup:
 
 def strategy_handlers() -> list[object]:
     return [
-        CommandHandler("strategies", list_strategies),
-        CommandHandler("strategy", switch_strategy),
-        CallbackQueryHandler(press_switch, pattern=SwitchStrategy),
+        CommandHandler("strategies", for_admin(list_strategies)),
+        CommandHandler("strategy", for_admin(switch_strategy)),
+        CallbackQueryHandler(for_admin(press_switch), pattern=SwitchStrategy),
     ]

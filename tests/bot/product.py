@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 from bot.main import Runtime, run
 from bot.settings import Settings, TelegramConfig
 from bot.telegram_standin import ChatUser, SentMessage, TelegramStandIn
 from engine.config import MarketConfig
+from engine.domain.accounts import User
+from engine.domain.commands import SubmitOrder
+from engine.domain.enums import AccountMode, OrderPurpose, OrderType, RiskProfileName, Side
+from engine.domain.ids import Symbol
+from engine.domain.orders import Order
 from risk.config import RiskConfig
 from risk.phases import PhaseName
 from storage.config import DatabaseConfig
@@ -60,8 +66,56 @@ async def say(standin: TelegramStandIn, user: ChatUser, text: str) -> SentMessag
 
 async def press(standin: TelegramStandIn, user: ChatUser, message: SentMessage, label: str) -> SentMessage:
     """Press the button whose text contains `label`; return the bot's latest message afterwards."""
-    matches = [data for row in message.keyboard for text, data in row if label.lower() in text.lower() and data]
+    buttons = [(text, data) for row in message.keyboard for text, data in row if data]
+    exact = [data for text, data in buttons if text.lower() == label.lower()]
+    matches = exact or [data for text, data in buttons if label.lower() in text.lower()]
     assert matches, f"no button {label!r} in {message.keyboard}"
     standin.press_button(user, message, matches[0])
     await standin.wait_idle(quiet=0.3, timeout=10)
     return standin.messages(user.id)[-1]
+
+
+async def onboard(runtime: Runtime, person: ChatUser, capital: Decimal = Decimal(1000)) -> User:
+    """`person` set up with the moderate profile and a funded paper account, as /start leaves them."""
+    users = runtime.services.engine.users
+    user = await users.arrive(person.id, person.id, person.first_name)
+    return await users.onboard(user, RiskProfileName.MODERATE, capital, AccountMode.PAPER)
+
+
+async def buy(runtime: Runtime, user: User, symbol: str, value: Decimal = Decimal(100)) -> Order:
+    """A market buy of about `value` worth of `symbol` on the user's account, with a stop 5% below."""
+    engine = runtime.services.engine
+    account = await engine.users.account(user)
+    price = engine.feed.last_price(Symbol(symbol))
+    assert account is not None and price is not None
+    market = engine.gateways.for_account(account).market(Symbol(symbol))
+    (order,) = await engine.orders.submit(
+        [
+            SubmitOrder(
+                user_id=user.id,
+                account_id=account.id,
+                venue=account.venue,
+                symbol=Symbol(symbol),
+                side=Side.BUY,
+                type=OrderType.MARKET,
+                qty=market.floor_qty(value / price),
+                purpose=OrderPurpose.ENTRY,
+                origin=f"test:{user.id}:{symbol}",
+                protective_stop=market.round_price(price * Decimal("0.95")),
+                strategy="ema_cross",
+                rationale="a test entry",
+            )
+        ]
+    )
+    return order
+
+
+def current(standin: TelegramStandIn, message: SentMessage) -> SentMessage:
+    """`message` as it is now (after edits)."""
+    (found,) = [m for m in standin.messages(message.chat_id) if m.message_id == message.message_id]
+    return found
+
+
+def now_reads(standin: TelegramStandIn, message: SentMessage) -> str:
+    """What `message` shows now (after edits)."""
+    return current(standin, message).displayed_text
