@@ -43,7 +43,8 @@ async def test_reading_the_account_positions_history_pnl_chart_and_help(database
         assert "Usage: /pnl [day|week|month]" in (await say(standin, ANN, "/pnl year")).displayed_text
 
         await engine.monitor.mark_equity()
-        chart = await say(standin, ANN, "/portfolio chart")
+        standin.send_text(ANN, "/portfolio chart")
+        (chart,) = await standin.wait_for_messages(ANN.id, predicate=lambda m: m.photo is not None, timeout=30)
         assert chart.photo is not None and chart.photo.startswith(b"\x89PNG") and "Equity $" in chart.displayed_text
         assert "Usage: /portfolio" in (await say(standin, ANN, "/portfolio pie")).displayed_text
 
