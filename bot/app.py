@@ -20,6 +20,7 @@ from bot.handlers.help import fallback_handlers, help_handlers
 from bot.handlers.onboarding import onboarding_handler
 from bot.handlers.portfolio import portfolio_handlers
 from bot.handlers.profile import profile_handlers
+from bot.handlers.reports import report_handlers
 from bot.handlers.strategies import strategy_handlers
 from bot.handlers.trading import trading_handlers
 from bot.help_text import ADMIN_COMMANDS, USER_COMMANDS
@@ -74,6 +75,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         admin_user_handlers(),
         admin_system_handlers(),
         strategy_handlers(),
+        report_handlers(),
     ):
         for handler in group:
             application.add_handler(handler)  # type: ignore[arg-type]

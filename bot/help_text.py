@@ -25,6 +25,7 @@ USER_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("closeall", "/closeall", "sell every open position now (asks first)"),
     CommandInfo("risk", "/risk [profile]", "see or change your risk profile"),
     CommandInfo("why", "/why", "the latest trading decisions and their reasons"),
+    CommandInfo("report", "/report", "your day so far: equity, PnL, trades, positions, with a chart"),
     CommandInfo("settings", "/settings", "choose which notifications you get"),
     CommandInfo("connect", "/connect", "add your exchange API keys (live accounts)"),
     CommandInfo("disconnect", "/disconnect", "remove your exchange API keys"),

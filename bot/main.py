@@ -21,12 +21,14 @@ import structlog
 from telegram.error import Conflict, TelegramError
 
 from bot.app import BuilderHook, build_application, publish_commands
+from bot.charts import ChartRenderer
 from bot.context import Services
 from bot.health import DEGRADED, DISABLED, DOWN, OK, HealthChecker, database_probe, exchange_probe, static_probe
 from bot.http_server import build_http_app, make_server
 from bot.market_setup import REPLAY_CURSOR, MarketSetup, fill_model, open_market
 from bot.notifier import Notifier
 from bot.operations import JobErrorRecorder, Operations
+from bot.reports import ReportService
 from bot.settings import Settings
 from bot.signal_sources import start_llm_agent, start_webhook
 from engine.bus import EventBus
@@ -37,6 +39,7 @@ from engine.gateways import GatewayRegistry
 from engine.market_data.live import LiveDriver, LiveFeed
 from engine.market_data.replay import ReplayFeed
 from engine.paper_exchange import PaperExchange
+from engine.reports import ReportBuilder
 from engine.runtime import ReplayDriver, TradingEngine
 from engine.strategies.base import StrategyRunner
 from engine.strategies.catalog import builtin_rules
@@ -129,12 +132,14 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             }
         )
         operations = Operations.build(uow, bus, notifier, health, timings, settings.jobs, clock)
+        operations.reports = _report_service(settings, engine, notifier, timings)
         services = Services(settings=settings, engine=engine, notifier=notifier, health=health, operations=operations)
         services.extras["database"] = database
         services.extras["live_feed" if isinstance(feed, LiveFeed) else "replay_feed"] = feed
         try:
             yield services
         finally:
+            operations.reports.close()
             await gateways.aclose()
     finally:
         if market is not None:
@@ -150,6 +155,14 @@ def _forgetter(gateways: list[CcxtGateway]) -> Callable[[AccountId], None]:
             gateway.pool.forget(account_id)
 
     return forget
+
+
+def _report_service(
+    settings: Settings, engine: TradingEngine, notifier: Notifier, timings: GatewayTimings
+) -> ReportService:
+    budget = settings.anthropic.daily_budget_usd if settings.anthropic.is_enabled else None
+    builder = ReportBuilder(engine.uow, engine.feed, engine.clock, timings, budget)
+    return ReportService(builder, notifier, ChartRenderer(), engine.uow)
 
 
 async def run(
@@ -290,7 +303,15 @@ def _start_jobs(stack: AsyncExitStack, services: Services, settings: Settings) -
     jobs = JobRunner([JobErrorRecorder(engine.record_error)])
     operations.attach_jobs(jobs)
     schedule_trading_jobs(jobs, settings.jobs, engine)
-    schedule_operator_jobs(jobs, settings.jobs, OperatorWork(alert_rules=operations.alerts.check))
+    reports = operations.reports
+    assert reports is not None
+    work = OperatorWork(
+        user_reports=reports.send_user_reports,
+        admin_report=reports.send_admin_report,
+        weekly_review=reports.send_weekly_review,
+        alert_rules=operations.alerts.check,
+    )
+    schedule_operator_jobs(jobs, settings.jobs, work)
     jobs.start()
     stack.push_async_callback(jobs.stop)
     services.health.probes["scheduler"] = _scheduler_probe(operations)

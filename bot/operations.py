@@ -15,6 +15,7 @@ from bot.alerts import AlertCenter
 from bot.health import HealthChecker
 from bot.metrics import MetricsFeed
 from bot.notifier import Notifier
+from bot.reports import ReportService
 from bot.system_watch import SystemWatch
 from engine.bus import EventBus
 from engine.clock import Clock
@@ -31,6 +32,7 @@ class Operations:
     watch: SystemWatch
     alerts: AlertCenter
     jobs: JobRunner | None = None  # set once the scheduler starts
+    reports: ReportService | None = None
 
     @classmethod
     def build(

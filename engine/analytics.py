@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 
 import numpy as np
 
@@ -29,18 +30,18 @@ class Drawdown:
     ratio: float  # that fall as a share of the peak it fell from (0.25 = 25%); 0 when the peak is not positive
 
 
-def max_drawdown(values: Sequence[Decimal | float], start: Decimal | float = 0) -> Drawdown:
+def max_drawdown(values: Sequence[Decimal], start: Decimal = Decimal(0)) -> Drawdown:
     """The deepest fall from a running peak of `values`, the series starting from `start` (e.g. a cumulative
-    PnL starts from 0, an equity curve from its first point)."""
+    PnL starts from 0, an equity curve from its first point). numpy finds it; the amount is exact."""
     if len(values) == 0:
         return Drawdown(Decimal(0), 0.0)
-    series = np.concatenate(([float(start)], np.asarray([float(v) for v in values], dtype=float)))
+    exact = [start, *values]
+    series = np.asarray([float(v) for v in exact], dtype=float)
     peaks = np.maximum.accumulate(series)
-    falls = peaks - series
-    deepest = int(np.argmax(falls))
-    peak = peaks[deepest]
-    ratio = float(falls[deepest] / peak) if peak > 0 else 0.0
-    return Drawdown(_money(falls[deepest]), ratio)
+    deepest = int(np.argmax(peaks - series))
+    peak_at = int(np.argmax(series[: deepest + 1]))
+    peak, fall = exact[peak_at], exact[peak_at] - exact[deepest]
+    return Drawdown(fall.quantize(CENT), float(fall / peak) if peak > 0 else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ def trade_stats(pnls: Sequence[Decimal], invested: Sequence[Decimal] | None = No
         expectancy=expectancy.quantize(CENT),
         expectancy_ratio=float(total) / put_at_work if put_at_work > 0 else 0.0,
         total_pnl=total.quantize(CENT),
-        max_drawdown=max_drawdown(np.cumsum(results).tolist()),
+        max_drawdown=max_drawdown(list(accumulate(pnls))),
     )
 
 

@@ -272,6 +272,7 @@ class ErrorRepository(Protocol):
         self, *, ts: datetime, source: str, message: str, context: Mapping[str, Any] | None = None
     ) -> None: ...
     async def latest(self, limit: int = 10) -> list[dict[str, Any]]: ...
+    async def count_by_source(self, since: datetime) -> dict[str, int]: ...
 
 
 class AuditRepository(Protocol):
@@ -288,6 +289,28 @@ class SystemStateRepository(Protocol):
 class EquityRepository(Protocol):
     async def add_many(self, points: Sequence[tuple[UserId, datetime, Decimal]]) -> None: ...
     async def series(self, user_id: UserId, since: datetime | None = None) -> list[tuple[datetime, Decimal]]: ...
+    async def hourly(
+        self, user_ids: Sequence[UserId], since: datetime
+    ) -> dict[UserId, list[tuple[datetime, Decimal]]]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportRecord:
+    """A report as sent: its text, and its figures for later comparison."""
+
+    ts: datetime
+    kind: str  # daily_user, daily_admin, weekly_review
+    user_id: UserId | None
+    period_start: datetime
+    period_end: datetime
+    body: str
+    figures: Mapping[str, Any]
+
+
+class ReportRepository(Protocol):
+    async def add_many(self, reports: Sequence[ReportRecord]) -> None: ...
+    async def users_with(self, kind: str, period_start: datetime) -> set[UserId]: ...
+    async def latest(self, kind: str, user_id: UserId | None = None) -> ReportRecord | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -432,6 +455,7 @@ class UnitOfWork(Protocol):
     strategies: StrategyRepository
     llm_usage: LlmUsageRepository
     alerts: AlertRepository
+    reports: ReportRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import time, timedelta
 
 from engine.runtime import TradingEngine
 from jobs.config import JobsConfig
@@ -39,11 +40,21 @@ def schedule_trading_jobs(runner: JobRunner, config: JobsConfig, engine: Trading
         runner.every(RECONCILE_JOB, config.reconcile_seconds, engine.reconciler.run)
 
 
+CATCH_UP_AFTER = timedelta(minutes=5)
+
+
 def schedule_operator_jobs(runner: JobRunner, config: JobsConfig, work: OperatorWork) -> None:
+    """The reports at their hour (a process started later that day catches up after a few minutes: the
+    reports remember who got them, so nobody gets a day twice) and the alert rules."""
+    past_the_hour = runner.now().time() >= time(config.report_hour_utc, config.admin_report_minute)
     if work.user_reports is not None:
         runner.daily(USER_REPORTS_JOB, config.report_hour_utc, work.user_reports)
+        if past_the_hour:
+            runner.run_later(USER_REPORTS_JOB, CATCH_UP_AFTER)
     if work.admin_report is not None:
         runner.daily(ADMIN_REPORT_JOB, config.report_hour_utc, work.admin_report, minute=config.admin_report_minute)
+        if past_the_hour:
+            runner.run_later(ADMIN_REPORT_JOB, CATCH_UP_AFTER + timedelta(minutes=1))
     if work.weekly_review is not None:
         runner.weekly(
             WEEKLY_REVIEW_JOB, config.weekly_review_day, config.report_hour_utc, work.weekly_review, minute=30

@@ -147,6 +147,26 @@ class JobRunner:
         job = self.scheduler.get_job(job_id)
         return job.next_run_time if job is not None else None
 
+    def run_later(self, job_id: str, delay: timedelta) -> None:
+        """One extra run of a job after `delay` (a daily job catching up after a restart past its hour)."""
+        stats = self.stats[job_id]
+
+        async def extra() -> None:
+            await self._run(stats)
+
+        extra.__name__ = f"extra_{job_id}"
+        self.scheduler.add_job(
+            extra,
+            "date",
+            run_date=self._clock.now() + delay,
+            id=f"{job_id}:extra",
+            replace_existing=True,
+            misfire_grace_time=3600,
+        )
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
     async def run_now(self, job_id: str) -> bool:
         """Run a job at once (an admin asking, a test); False when it is already running (never stacked)."""
         stats = self.stats[job_id]

@@ -16,6 +16,7 @@ from storage.repositories.records import (
     SqlAuditRepository,
     SqlEquityRepository,
     SqlErrorRepository,
+    SqlReportRepository,
     SqlRiskEventRepository,
     SqlSystemStateRepository,
 )
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.strategies = SqlStrategyRepository(session)
         self.llm_usage = SqlLlmUsageRepository(session)
         self.alerts = SqlAlertRepository(session)
+        self.reports = SqlReportRepository(session)
         return self
 
     async def __aexit__(

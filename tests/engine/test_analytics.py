@@ -39,6 +39,7 @@ def test_no_trades_and_no_losses_are_answered_without_dividing_by_zero():
 def test_drawdown_of_an_equity_curve_and_percentiles():
     curve = [D(1000), D(1100), D(880), D(990), D(1200)]
     drawdown = max_drawdown(curve, start=curve[0])
+    assert max_drawdown([]).amount == 0
     assert drawdown.amount == D("220.00") and drawdown.ratio == pytest.approx(0.2)
     assert percentile([], 95) == 0.0
     assert percentile([float(v) for v in range(1, 101)], 50) == pytest.approx(50.5)
