@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.charts import PNG_SIGNATURE
-from bot.handlers.reports import ADMIN_ONLY, USAGE
+from bot.guards import REFUSED
+from bot.handlers.reports import USAGE
 from bot.telegram_standin import ChatUser, TelegramStandIn
 from engine.domain.enums import AccountMode, RiskProfileName
 from storage.config import DatabaseConfig
@@ -38,7 +39,7 @@ async def test_report_for_a_user_for_the_admins_and_with_bad_arguments(database:
         assert "⏸ Paused: no new trades" in text.displayed_text
         assert "Trades today: none" in text.displayed_text and "Open positions: none" in text.displayed_text
 
-        assert (await say(telegram, DORA, "/report admin")).displayed_text == ADMIN_ONLY
+        assert (await say(telegram, DORA, "/report admin")).displayed_text == REFUSED
         assert (await say(telegram, DORA, "/report everything now")).displayed_text == USAGE
         admin = await say(telegram, ADMIN, "/report admin")
         assert admin.displayed_text.startswith("Admin report ·") and "Users: 0 active, 1 paused" in admin.displayed_text
