@@ -47,8 +47,6 @@ from engine.system import SystemControl
 from engine.users import AccessPolicy
 from jobs.catalog import OperatorWork, schedule_operator_jobs, schedule_trading_jobs
 from jobs.scheduler import JobRunner
-from risk.phases import DEFAULT_PHASES
-from risk.profiles import DEFAULT_PROFILES
 from storage.crypto import SecretBox
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -87,14 +85,16 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         paper = PaperExchange(uow, feed, clock, markets, fill_model(settings))
         gateways = GatewayRegistry([paper, *market.live_gateways])
         strategies = StrategyRunner(builtin_rules(settings.market.timeframe), clock)
+        tables = settings.risk.tables()
         system = SystemControl(
             uow,
             clock,
             bus,
-            DEFAULT_PHASES,
+            tables.phases,
             settings.risk.phase,
-            DEFAULT_PROFILES,
+            tables.profiles,
             cost_rate=settings.exchange.fee_rate + settings.exchange.slippage,
+            price_tolerance=settings.risk.price_tolerance,
         )
         access = AccessPolicy(
             admin_ids=settings.telegram.admin_ids,

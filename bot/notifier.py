@@ -14,14 +14,21 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import render
+from bot import render, risk_messages
 from bot.message_split import split_message
 from bot.metrics import count_send_failure
 from bot.notification_prefs import wants
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.accounts import User
-from engine.domain.events import EntryRefused, OrderFailed, TradeFilled, TradingStateChanged
+from engine.domain.events import (
+    CooldownStarted,
+    EntryRefused,
+    OrderFailed,
+    PhaseChanged,
+    TradeFilled,
+    TradingStateChanged,
+)
 from engine.domain.ids import UserId
 from engine.ports import OutboxMessage, UnitOfWorkFactory
 
@@ -52,6 +59,8 @@ class Notifier:
         bus.subscribe(OrderFailed, self._on_order_failed)
         bus.subscribe(EntryRefused, self._on_refused)
         bus.subscribe(TradingStateChanged, self._on_state)
+        bus.subscribe(CooldownStarted, self._on_cooldown)
+        bus.subscribe(PhaseChanged, self._on_phase)
 
     # --- enqueueing (never blocks on Telegram) ----------------------------------------------------
 
@@ -211,11 +220,18 @@ class Notifier:
             await self.to_user(event.user_id, render.refusal_notice(event.symbol, event.strategy, reasons), "refusal")
 
     async def _on_state(self, event: TradingStateChanged) -> None:
-        text = f"<b>Trading is now {event.state.value}</b>\n{render.escape(event.reason)}"
         if event.user_id is None:
-            self.to_admins(text, "system_state")
+            self.to_admins(risk_messages.system_state_changed(event), "system_state")
         else:
-            await self.to_user(event.user_id, text, "breaker")
+            await self.to_user(event.user_id, risk_messages.user_state_changed(event), "breaker")
+
+    async def _on_cooldown(self, event: CooldownStarted) -> None:
+        await self.to_user(event.user_id, risk_messages.cooldown_started(event), "breaker")
+
+    async def _on_phase(self, event: PhaseChanged) -> None:
+        self.to_admins(risk_messages.phase_changed_for_admins(event), "phase")
+        for user_id, refusals in event.conflicts:
+            await self.to_user(user_id, risk_messages.phase_conflict(event, refusals), "phase")
 
     async def _recipient(self, user_id: UserId) -> User | None:
         if user_id not in self._recipients:

@@ -21,15 +21,16 @@ from engine.domain.enums import DecisionOutcome, OrderPurpose, OrderType, Side, 
 from engine.domain.events import EntriesDecided, EntryRefused
 from engine.domain.ids import AccountId, StrategyId, Symbol, UserId, make_client_order_id
 from engine.domain.positions import Position
-from engine.domain.signals import Decision, Refusal, Signal
+from engine.domain.signals import Decision, Signal
 from engine.gateways import GatewayRegistry
 from engine.order_manager import OrderManager
 from engine.ports import PriceSource, UnitOfWork, UnitOfWorkFactory
-from risk.checks import vet_entry
+from risk.checks import no_market, vet_entry
 from risk.phases import RolloutPhase
 from risk.profiles import RiskProfile
 from risk.sizing import entry_exit_prices, size_entry
 from risk.snapshot import AccountSnapshot, EntryProposal, HeldPosition
+from risk.trading_states import UserTradingState, expired
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +45,9 @@ class TradingPolicy:
     phase: RolloutPhase
     system_state: TradingState
     cost_rate: Decimal  # fee + slippage buffer used when sizing
+    system_reason: str = ""
+    is_system_paused_by_admin: bool = False
+    price_tolerance: Decimal = Decimal("0.05")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +191,7 @@ class SignalPipeline:
         market = self._market(account, signal)
         profile = policy.profiles.get(user.profile.value if user.profile else "")
         if price is None or market is None or profile is None:
-            reason = Refusal("no_market", f"{signal.symbol} cannot be traded on your account right now.")
+            reason = no_market(signal.symbol)
             return Decision(outcome=DecisionOutcome.REFUSED, refusals=(reason,), **base), None  # type: ignore[arg-type]
         snapshot = self._snapshot(follower, profile, policy, price)
         stop, take_profit = entry_exit_prices(
@@ -291,11 +295,15 @@ class SignalPipeline:
                 *follower.pending,
             ),
             is_paused=user.is_paused,
-            trading_state=user.trading_state,
+            trading_state=_state_now(user, self._clock.now()),
+            state_reason=user.state_reason,
             system_state=policy.system_state,
+            system_reason=policy.system_reason,
+            is_system_paused_by_admin=policy.is_system_paused_by_admin,
             is_reduce_only=account.is_reduce_only,
             cooldown_until=user.cooldown_until,
             recent_signal_keys=follower.recent_keys,
+            price_tolerance=policy.price_tolerance,
         )
 
 
@@ -333,6 +341,13 @@ def _decided(decisions: Sequence[Decision], now: datetime) -> EntriesDecided:
     return EntriesDecided(
         ts=now, accepted=accepted, refused=len(decisions) - accepted, reasons=tuple(sorted(reasons.items()))
     )
+
+
+def _state_now(user: User, now: datetime) -> TradingState:
+    """The user's trading state at `now`: a reducing state whose time is up no longer holds entries back, even
+    before the monitor's next pass records it."""
+    state = UserTradingState(state=user.trading_state, until=user.state_until)
+    return expired(state, now).state
 
 
 def _key(signal: Signal) -> str:

@@ -107,6 +107,11 @@ class UserService:
             raise ValueError(refusal.message)
         now = self._clock.now()
         async with self._uow() as uow:
+            if not user.is_onboarded:
+                trading = [u for u in await uow.users.list(UserStatus.ACTIVE) if u.id != user.id]
+                refusal = self._phase().admission_refusal(len(trading))
+                if refusal is not None:
+                    raise ValueError(refusal.message)
             active = replace(user, profile=profile, capital=capital, mode=mode, status=UserStatus.ACTIVE)
             await uow.users.save(active)
             await uow.users.subscribe(user.id, await self._strategies_for(uow, profile), now)

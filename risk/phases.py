@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from engine.domain.enums import RiskProfileName
 from engine.domain.signals import Refusal
+from risk.refusals import money, refusal
 
 
 class PhaseName(StrEnum):
@@ -27,20 +28,25 @@ class RolloutPhase:
 
     def capital_refusal(self, capital: Decimal) -> Refusal | None:
         if capital < self.min_capital or capital > self.max_capital:
-            return Refusal(
+            return refusal(
                 "capital_bounds",
-                f"During the {self.name.value} phase capital must be between ${self.min_capital:,} "
-                f"and ${self.max_capital:,}; you have ${capital:,.2f}.",
+                phase=self.name.value,
+                minimum=f"${self.min_capital:,}",
+                maximum=f"${self.max_capital:,}",
+                capital=money(capital),
             )
         return None
 
     def profile_refusal(self, profile: RiskProfileName) -> Refusal | None:
         if profile not in self.profiles:
             allowed = ", ".join(sorted(p.value for p in self.profiles))
-            return Refusal(
-                "profile_not_allowed",
-                f"The {profile.value} profile is not open during the {self.name.value} phase (allowed: {allowed}).",
-            )
+            return refusal("profile_not_allowed", profile=profile.value, phase=self.name.value, allowed=allowed)
+        return None
+
+    def admission_refusal(self, onboarded_users: int) -> Refusal | None:
+        """Whether one more person may finish onboarding, with `onboarded_users` already trading."""
+        if self.max_users is not None and onboarded_users >= self.max_users:
+            return refusal("phase_full", phase=self.name.value, limit=self.max_users)
         return None
 
 
@@ -72,3 +78,14 @@ DEFAULT_PHASES: dict[PhaseName, RolloutPhase] = {
         needs_invite=False,
     ),
 }
+
+
+def phase_refusals(
+    phase: RolloutPhase, profile: RiskProfileName | None, capital: Decimal | None
+) -> tuple[Refusal, ...]:
+    """Everything `phase` refuses about a user's profile and capital (nothing when they fit)."""
+    found = (
+        phase.profile_refusal(profile) if profile is not None else None,
+        phase.capital_refusal(capital) if capital is not None else None,
+    )
+    return tuple(r for r in found if r is not None)

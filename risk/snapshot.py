@@ -41,10 +41,14 @@ class AccountSnapshot:
     positions: tuple[HeldPosition, ...] = ()
     is_paused: bool = False
     trading_state: TradingState = TradingState.ACTIVE
+    state_reason: str = ""
     system_state: TradingState = TradingState.ACTIVE
+    system_reason: str = ""
+    is_system_paused_by_admin: bool = False  # pause-all, as opposed to the global circuit breaker
     is_reduce_only: bool = False
     cooldown_until: datetime | None = None
     recent_signal_keys: frozenset[str] = field(default_factory=frozenset)
+    price_tolerance: Decimal = Decimal("0.05")  # how far a signal's price may be from the market
 
     @property
     def exposure(self) -> Decimal:

@@ -80,6 +80,28 @@ class TradingStateChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CooldownStarted:
+    """A losing streak paused a user's entries until `until` (exits go on)."""
+
+    ts: datetime
+    user_id: UserId
+    losses: int
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseChanged:
+    """An admin moved the rollout phase; `conflicts` are the users whose capital or profile the new phase refuses
+    (they keep their positions, and new entries are refused with these reasons until they fit again)."""
+
+    ts: datetime
+    phase: str
+    previous: str
+    actor: str
+    conflicts: tuple[tuple[UserId, tuple[Refusal, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlertRaised:
     ts: datetime
     severity: Severity
@@ -126,4 +148,6 @@ EngineEvent = (
     | OrdersRecorded
     | EntriesDecided
     | LlmUsageRecorded
+    | CooldownStarted
+    | PhaseChanged
 )
