@@ -26,7 +26,11 @@ def user_state_changed(event: TradingStateChanged) -> str:
 
 
 def system_state_changed(event: TradingStateChanged) -> str:
-    label = {TradingState.ACTIVE: "active", TradingState.REDUCING: "exits only", TradingState.HALTED: "halted"}
+    label = {
+        TradingState.ACTIVE: "active",
+        TradingState.REDUCING: "reducing (exits only)",
+        TradingState.HALTED: "halted (only protective stops)",
+    }
     why = f"\n{escape(event.reason)}" if event.reason else ""
     breaker = f" (breaker: {escape(event.breaker)})" if event.breaker else ""
     return f"<b>System trading is now {label[event.state]}</b>{breaker}{why}"

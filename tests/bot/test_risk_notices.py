@@ -46,4 +46,4 @@ async def test_pause_all_is_announced_to_the_admins(uow: SqlUnitOfWorkFactory) -
 
     (message,) = await _outbox(harness, notifier)
     assert message.chat_id == ADMIN_CHAT
-    assert "System trading is now exits only" in message.text and "exchange maintenance" in message.text
+    assert "System trading is now reducing (exits only)" in message.text and "exchange maintenance" in message.text
