@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import structlog
 
@@ -58,6 +59,7 @@ class TradingEngine:
     closer: PositionCloser | None = None
     connections: ExchangeConnections | None = None
     status: SystemStatusReader | None = None
+    _market_day: date | None = None  # the UTC day of the last market step
 
     @classmethod
     def assemble(
@@ -133,10 +135,14 @@ class TradingEngine:
         await self.orders.on_venue_updates([(account_id, order)])
 
     async def process_step(self, step: MarketStep, candles: Callable[[Symbol], Candles]) -> list[Signal]:
-        """Run one market step: resting orders, then exits, then the strategies on the candles that closed."""
+        """Run one market step: resting orders, then exits, the equity marks when a new UTC day began, then the
+        strategies on the candles that closed."""
         bars = self.feed.take_bars()
         await self.paper.on_bars(bars)
         await self.monitor.run_pass(bars)
+        if step.ts.date() != self._market_day:  # days roll on market time: a replay and a backtest agree
+            await self.monitor.mark_equity()
+            self._market_day = step.ts.date()
         signals: list[Signal] = []
         for symbol in step.closed:
             signals += self.strategies.on_close(candles(symbol))

@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.clock import SimClock
 from engine.domain.ids import Symbol
+from engine.domain.money import to_decimal
 from engine.domain.venue import PriceBar
 from engine.market_data.candles import Candles, timeframe_ms
 
@@ -58,6 +59,11 @@ class ReplayFeed:
         return self._next_open_ms > self._end_ms
 
     @property
+    def end_ms(self) -> int:
+        """The open time of the last candle of any series."""
+        return self._end_ms
+
+    @property
     def cursor_ms(self) -> int:
         """The open time of the next candle to close: where a restarted replay continues."""
         return self._next_open_ms
@@ -98,6 +104,21 @@ class ReplayFeed:
                 return step
         return None
 
+    def skip_to(self, open_ms: int) -> None:
+        """Close every candle that opens before `open_ms` at once, without a step: each symbol's skipped candles
+        join its pending bar as one (first open, highest high, lowest low, last close, summed volume), so the next
+        step's bars cover them. For a driver that knows nothing can happen on those candles (the backtest)."""
+        if open_ms <= self._next_open_ms:
+            return
+        for symbol, series in self._series.items():
+            first = self._closed_count[symbol]
+            stop = self._count_closed(series, open_ms)
+            if stop > first:
+                close_time = ms_to_datetime(int(series.ts[stop - 1]) + self._step_ms)
+                self._pending[symbol] = _merge(self._pending.get(symbol), _span_bar(series, first, stop, close_time))
+                self._closed_count[symbol] = stop
+        self._next_open_ms = min(open_ms, self._end_ms + self._step_ms)
+
     def _close_candles(self, open_ms: int) -> MarketStep | None:
         close_time = ms_to_datetime(open_ms + self._step_ms)
         closed: dict[Symbol, int] = {}
@@ -128,6 +149,19 @@ def _bar(series: Candles, index: int, ts: datetime) -> PriceBar:
         last=series.price(series.close, index),
         ts=ts,
         volume=series.price(series.volume, index),
+    )
+
+
+def _span_bar(series: Candles, start: int, stop: int, ts: datetime) -> PriceBar:
+    """Candles start..stop-1 of `series` as one bar."""
+    return PriceBar(
+        symbol=series.symbol,
+        open=series.price(series.open, start),
+        high=to_decimal(float(series.high[start:stop].max())),
+        low=to_decimal(float(series.low[start:stop].min())),
+        last=series.price(series.close, stop - 1),
+        ts=ts,
+        volume=to_decimal(float(series.volume[start:stop].sum())),
     )
 
 
