@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from engine.domain.accounts import Market
+from engine.domain.accounts import Market, User
 from engine.domain.commands import SubmitOrder
-from engine.domain.enums import OrderPurpose, OrderType, Side
-from engine.domain.ids import AccountId, ClientOrderId, Symbol, UserId
+from engine.domain.enums import OrderPurpose, OrderType, Side, UserStatus
+from engine.domain.ids import AccountId, ClientOrderId, Symbol, TelegramId, UserId
 from engine.domain.orders import Order
 from engine.domain.venue import PriceBar
 
@@ -76,6 +76,18 @@ class SettablePrices:
     def take_bars(self) -> dict[Symbol, PriceBar]:
         bars, self._bars = self._bars, {}
         return bars
+
+
+def make_user(telegram_id: int = 77, status: UserStatus = UserStatus.APPROVED, name: str = "Ann") -> User:
+    """A user not stored yet (id 0): repositories give it its id."""
+    return User(
+        id=UserId(0),
+        telegram_id=TelegramId(telegram_id),
+        chat_id=telegram_id,
+        name=name,
+        status=status,
+        created_at=T0,
+    )
 
 
 def make_order(**changes: object) -> Order:

@@ -7,7 +7,7 @@ uses (`TradingEngine.assemble`): only the storage, the feed and the strategy run
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from engine.bus import EventBus
@@ -44,7 +44,7 @@ class TraderSetup:
     capital: Decimal
     markets: Mapping[Symbol, Market]
     quote: str
-    fill_model: FillModel = FillModel()
+    fill_model: FillModel = field(default_factory=FillModel)
 
     @property
     def followed_profile(self) -> RiskProfile:

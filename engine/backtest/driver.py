@@ -10,6 +10,7 @@ would have), then the event's candle is stepped on its own (so its fills see its
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import numpy as np
 
 from engine.backtest.exit_search import ExitPlan, first_possible_exit
@@ -110,4 +111,3 @@ class EventDriver:
         if self._on_progress is not None:
             done, total = self._feed.progress
             self._on_progress(done, total)
-

@@ -92,7 +92,9 @@ def _search_window(
     return None, float(max(highest, high.max())), float(np.fmax(stop, moved[-1]))
 
 
-def _columns(plan: ExitPlan, highest: FloatArray, stop: FloatArray | float, take_profit_margin: float = 0.0) -> PositionArrays:
+def _columns(
+    plan: ExitPlan, highest: FloatArray, stop: FloatArray | float, take_profit_margin: float = 0.0
+) -> PositionArrays:
     n = highest.shape[0]
 
     def column(value: float) -> FloatArray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -112,13 +112,16 @@ class MemoryDecisionRepository:
         mine = [d for d in self._t.decisions.values() if d.user_id == user_id]
         return sorted(mine, key=lambda d: (d.ts, d.id or 0), reverse=True)[:limit]
 
-    async def recent_keys(self, user_ids: Sequence[UserId], since: datetime) -> dict[UserId, set[str]]:
-        wanted = set(user_ids)
+    async def recent_keys(
+        self, user_ids: Sequence[UserId], keys: Collection[str], since: datetime
+    ) -> dict[UserId, set[str]]:
+        """Which of `keys` each user's accepted decisions carried since `since`, for the duplicate check."""
+        wanted, wanted_keys = set(user_ids), set(keys)
         found: dict[UserId, set[str]] = {}
         for user_id, ts, key in reversed(self._t.accepted_keys.values()):
             if ts < since:
                 break  # decisions are stored in market-time order: everything earlier is older still
-            if user_id in wanted:
+            if user_id in wanted and key in wanted_keys:
                 found.setdefault(user_id, set()).add(key)
         return found
 
@@ -177,7 +180,14 @@ class MemoryAuditRepository:
         self, *, ts: datetime, actor: str, action: str, target: str = "", details: Mapping[str, Any] | None = None
     ) -> None:
         row_id = self._t.record_ids.next()
-        row = {"id": row_id, "ts": ts, "actor": actor, "action": action, "target": target, "details": dict(details or {})}
+        row = {
+            "id": row_id,
+            "ts": ts,
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "details": dict(details or {}),
+        }
         self._j.put(self._t.audit, row_id, row)
 
 
@@ -229,7 +239,9 @@ class MemoryNotificationRepository:
         row = self._t.outbox.get(message_id)
         if row is not None:
             message, sent = row
-            self._j.put(self._t.outbox, message_id, (replace(message, attempts=message.attempts + 1), give_up_at or sent))
+            self._j.put(
+                self._t.outbox, message_id, (replace(message, attempts=message.attempts + 1), give_up_at or sent)
+            )
 
 
 class MemoryStrategyRepository:
@@ -291,4 +303,3 @@ class MemoryLlmUsageRepository:
             output_tokens=sum(r.output_tokens for r in rows),
             cost_usd=sum((r.cost_usd for r in rows), start=ZERO),
         )
-

@@ -99,6 +99,12 @@ class MemoryAccountRepository:
         accounts = self._t.accounts
         return {a: accounts[a] for a in sorted(set(account_ids)) if a in accounts}
 
+    async def of_followers(self, strategy: StrategyId) -> list[Account]:
+        """The accounts of every user subscribed to `strategy` (whatever the user's status)."""
+        by_user, accounts = self._t.accounts_by_user, self._t.accounts
+        followers = sorted(u for u, chosen in self._t.subscriptions.items() if strategy in chosen)
+        return [accounts[by_user[u]] for u in followers if u in by_user]
+
     async def get_many_for_users(self, user_ids: Sequence[UserId]) -> list[Account]:
         by_user, accounts = self._t.accounts_by_user, self._t.accounts
         return [accounts[by_user[u]] for u in sorted(set(user_ids)) if u in by_user]
@@ -180,9 +186,7 @@ class MemoryOrderRepository:
 
     async def non_final(self, account_id: AccountId | None = None) -> list[Order]:
         return [
-            o
-            for o in self._t.orders.values()
-            if not o.is_final and (account_id is None or o.account_id == account_id)
+            o for o in self._t.orders.values() if not o.is_final and (account_id is None or o.account_id == account_id)
         ]
 
     async def for_user(self, user_id: UserId, limit: int = 20) -> list[Order]:
@@ -241,6 +245,11 @@ class MemoryPositionRepository:
 
     async def open_for_account(self, account_id: AccountId) -> list[Position]:
         return [p for p in self._open() if p.account_id == account_id]
+
+    async def open_of_followers(self, strategy: StrategyId) -> list[Position]:
+        """Open positions (of any strategy) in the accounts of the users subscribed to `strategy`."""
+        followers = {u for u, chosen in self._t.subscriptions.items() if strategy in chosen}
+        return [p for p in self._open() if p.user_id in followers]
 
     async def open_for_accounts(self, account_ids: Sequence[AccountId]) -> list[Position]:
         wanted = set(account_ids)

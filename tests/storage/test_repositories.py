@@ -8,27 +8,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain.accounts import Account, User
-from engine.domain.enums import OrderStatus, TradingState, UserStatus
-from engine.domain.ids import AccountId, ClientOrderId, TelegramId, UserId
+from engine.domain.enums import OrderStatus, TradingState
+from engine.domain.ids import AccountId, ClientOrderId
 from engine.domain.orders import OrderSubmitted
 from engine.domain.positions import Position
 from engine.ports import Credentials
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.factories import ETH, T0, make_order
+from tests.factories import ETH, T0, make_order, make_user
 
 
 async def add_user(uow: SqlUnitOfWorkFactory, telegram_id: int = 77) -> tuple[User, Account]:
     async with uow() as work:
-        user = await work.users.add(
-            User(
-                id=UserId(0),
-                telegram_id=TelegramId(telegram_id),
-                chat_id=telegram_id,
-                name="Ann",
-                status=UserStatus.APPROVED,
-                created_at=T0,
-            )
-        )
+        user = await work.users.add(make_user(telegram_id))
         account = await work.accounts.add(
             Account(id=AccountId(0), user_id=user.id, venue="paper", created_at=T0, managed_cash=Decimal("1000"))
         )
