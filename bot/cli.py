@@ -1,4 +1,4 @@
-"""The `tradebot` command: run, demo, migrate, check."""
+"""The `tradebot` command: run, demo, migrate, check, backtest."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
+from bot.backtest_cli import add_backtest_command
 from bot.log_setup import configure_logging
 from bot.settings import Settings, load_settings
 
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="validate the configuration and reach every configured component")
     check_cmd.set_defaults(handler=_check)
+
+    add_backtest_command(commands)
     return parser
 
 
