@@ -15,6 +15,7 @@ from bot.context import BotContext, Services
 from bot.guards import RateLimiter
 from bot.handlers.admin_system import admin_system_handlers
 from bot.handlers.admin_users import admin_user_handlers
+from bot.handlers.backtest import backtest_handlers
 from bot.handlers.exchange_keys import exchange_key_handlers
 from bot.handlers.help import fallback_handlers, help_handlers
 from bot.handlers.onboarding import onboarding_handler
@@ -76,6 +77,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         admin_system_handlers(),
         strategy_handlers(),
         report_handlers(),
+        backtest_handlers(),
     ):
         for handler in group:
             application.add_handler(handler)  # type: ignore[arg-type]

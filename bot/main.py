@@ -21,8 +21,10 @@ import structlog
 from telegram.error import Conflict, TelegramError
 
 from bot.app import BuilderHook, build_application, publish_commands
+from bot.backtest_desk import BacktestDesk
 from bot.charts import ChartRenderer
 from bot.context import Services
+from bot.handlers.backtest import DESK_KEY as BACKTEST_DESK
 from bot.health import DEGRADED, DISABLED, DOWN, OK, HealthChecker, database_probe, exchange_probe, static_probe
 from bot.http_server import build_http_app, make_server
 from bot.market_setup import REPLAY_CURSOR, MarketSetup, fill_model, open_market
@@ -190,6 +192,8 @@ async def _start(
     stack: AsyncExitStack, services: Services, settings: Settings, stop: asyncio.Event, telegram: BuilderHook | None
 ) -> Runtime:
     """Start each part and register its shutdown; the exit stack unwinds them in reverse order."""
+    desk = services.extras[BACKTEST_DESK] = BacktestDesk()
+    stack.callback(desk.close)
     http_url = await _start_http(stack, services, settings)
     application = await _start_telegram(stack, services, telegram)
     stack.push_async_callback(services.notifier.drain)

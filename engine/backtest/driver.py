@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.backtest.exit_search import ExitPlan, first_possible_exit
 from engine.backtest.signals import PrecomputedRunner
+from engine.domain.ids import Symbol
 from engine.market_data.candles import timeframe_ms
 from engine.market_data.replay import ReplayFeed
 from engine.runtime import TradingEngine
@@ -39,6 +40,7 @@ class EventDriver:
         self._step_ms = timeframe_ms(feed.timeframe)
         self._ticks = {symbol: float(engine.paper.market(symbol).price_step) for symbol in feed.symbols}
         self.steps = 0
+        self._exits: dict[tuple[Symbol, ExitPlan], int | None] = {}
 
     async def run(self) -> None:
         signal_times = self._runner.signal_times()
@@ -99,13 +101,25 @@ class EventDriver:
             profile = profiles.get(user.profile.value) if user and user.profile else None
             series = self._feed.full_series(position.symbol)
             start = int(np.searchsorted(series.ts, cursor))
-            index = first_possible_exit(
-                ExitPlan.of(position, profile), series, start, self._step_ms / 1000, self._ticks[position.symbol]
-            )
+            index = self._first_exit(position.symbol, ExitPlan.of(position, profile), start)
             if index is not None:
                 at = int(series.ts[index])
                 found = at if found is None else min(found, at)
         return found
+
+    def _first_exit(self, symbol: Symbol, plan: ExitPlan, start: int) -> int | None:
+        """`first_possible_exit`, remembered: while a position's plan is unchanged, its answer stands (the candles
+        between were skipped because nothing happened on them)."""
+        key = (symbol, plan)
+        if key in self._exits:
+            index = self._exits[key]
+            if index is None or index >= start:
+                return index
+        index = first_possible_exit(
+            plan, self._feed.full_series(symbol), start, self._step_ms / 1000, self._ticks[symbol]
+        )
+        self._exits[key] = index
+        return index
 
     def _report(self) -> None:
         if self._on_progress is not None:

@@ -21,7 +21,7 @@ from engine.market_data.candles import Candles, FloatArray
 from risk.profiles import RiskProfile
 from risk.stops import ExitReason, PositionArrays, evaluate_exits
 
-_FIRST_WINDOW = 64
+_FIRST_WINDOW = 256
 _MARGIN = 1e-9  # relative, on top of one tick: float views of decimal levels
 
 

@@ -14,7 +14,7 @@ from engine.domain.enums import SignalSource, TradingState, UserStatus
 from engine.domain.ids import DecisionId, SignalId, StrategyId, UserId
 from engine.domain.money import ZERO
 from engine.domain.signals import Decision, Signal
-from engine.ports import LlmUsageRecord, LlmUsageSummary, OutboxMessage, StoredSignal, StrategyRecord
+from engine.ports import AlertRecord, LlmUsageRecord, LlmUsageSummary, OutboxMessage, StoredSignal, StrategyRecord
 
 _BILLED = frozenset({"ok", "invalid"})
 
@@ -36,6 +36,7 @@ class RecordTables:
     outbox: dict[int, tuple[OutboxMessage, datetime | None]] = field(default_factory=dict)
     strategies: dict[str, StrategyRecord] = field(default_factory=dict)
     llm_usage: dict[int, LlmUsageRecord] = field(default_factory=dict)
+    alerts: dict[int, AlertRecord] = field(default_factory=dict)
 
 
 class MemorySignalRepository:
@@ -303,3 +304,27 @@ class MemoryLlmUsageRepository:
             output_tokens=sum(r.output_tokens for r in rows),
             cost_usd=sum((r.cost_usd for r in rows), start=ZERO),
         )
+
+
+class MemoryAlertRepository:
+    def __init__(self, tables: RecordTables, journal: Journal) -> None:
+        self._t = tables
+        self._j = journal
+
+    async def open_for(self, key: str) -> AlertRecord | None:
+        found = [a for a in self._t.alerts.values() if a.key == key and a.is_open]
+        return found[-1] if found else None
+
+    async def open_all(self) -> list[AlertRecord]:
+        return [a for a in self._t.alerts.values() if a.is_open]
+
+    async def since(self, moment: datetime) -> list[AlertRecord]:
+        """Episodes seen since `moment` (started then, or still repeating)."""
+        return [a for a in self._t.alerts.values() if a.last_seen >= moment]
+
+    async def save(self, record: AlertRecord) -> AlertRecord:
+        if record.id is None:
+            record = record.evolve(id=self._t.record_ids.next())
+        assert record.id is not None
+        self._j.put(self._t.alerts, record.id, record)
+        return record

@@ -7,14 +7,15 @@ one to hide them from) and a unit of work that ends without committing puts back
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from engine.backtest.journal import Journal
 from engine.backtest.memory_records import (
+    MemoryAlertRepository,
     MemoryAuditRepository,
     MemoryDecisionRepository,
     MemoryEquityRepository,
@@ -111,32 +112,69 @@ class MemoryDatabase:
     paper: PaperTables = field(default_factory=PaperTables)
 
 
+_REPOSITORIES: dict[str, tuple[str, Callable[..., Any]]] = {  # attribute: (tables, repository)
+    "users": ("trading", MemoryUserRepository),
+    "accounts": ("trading", MemoryAccountRepository),
+    "orders": ("trading", MemoryOrderRepository),
+    "fills": ("trading", MemoryFillRepository),
+    "positions": ("trading", MemoryPositionRepository),
+    "signals": ("records", MemorySignalRepository),
+    "decisions": ("records", MemoryDecisionRepository),
+    "risk_events": ("records", MemoryRiskEventRepository),
+    "errors": ("records", MemoryErrorRepository),
+    "audit": ("records", MemoryAuditRepository),
+    "system": ("records", MemorySystemStateRepository),
+    "equity": ("records", MemoryEquityRepository),
+    "paper": ("paper", MemoryPaperLedger),
+    "notifications": ("records", MemoryNotificationRepository),
+    "llm_usage": ("records", MemoryLlmUsageRepository),
+    "alerts": ("records", MemoryAlertRepository),
+}
+
+
 class MemoryUnitOfWork:
-    """Implements the `UnitOfWork` port over a `MemoryDatabase`: commit keeps the changes, leaving undoes them."""
+    """Implements the `UnitOfWork` port over a `MemoryDatabase`: commit keeps the changes, leaving undoes them.
+
+    Repositories are made on first use (a unit of work usually touches two or three of them)."""
+
+    users: MemoryUserRepository
+    accounts: MemoryAccountRepository
+    orders: MemoryOrderRepository
+    fills: MemoryFillRepository
+    positions: MemoryPositionRepository
+    signals: MemorySignalRepository
+    decisions: MemoryDecisionRepository
+    risk_events: MemoryRiskEventRepository
+    errors: MemoryErrorRepository
+    audit: MemoryAuditRepository
+    system: MemorySystemStateRepository
+    equity: MemoryEquityRepository
+    paper: MemoryPaperLedger
+    notifications: MemoryNotificationRepository
+    strategies: MemoryStrategyRepository
+    llm_usage: MemoryLlmUsageRepository
+    alerts: MemoryAlertRepository
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._database = database
         self._journal: Journal | None = None
+        self._made: list[str] = []  # repositories made for the current piece of work
+
+    def __getattr__(self, name: str) -> Any:
+        journal = self._require()
+        if name == "strategies":
+            repository: Any = MemoryStrategyRepository(self._database.records, self._database.trading, journal)
+        elif name in _REPOSITORIES:
+            tables, make = _REPOSITORIES[name]
+            repository = make(getattr(self._database, tables), journal)
+        else:
+            raise AttributeError(name)
+        setattr(self, name, repository)
+        self._made.append(name)
+        return repository
 
     async def __aenter__(self) -> Self:
-        journal = self._journal = Journal()
-        trading, records = self._database.trading, self._database.records
-        self.users = MemoryUserRepository(trading, journal)
-        self.accounts = MemoryAccountRepository(trading, journal)
-        self.orders = MemoryOrderRepository(trading, journal)
-        self.fills = MemoryFillRepository(trading, journal)
-        self.positions = MemoryPositionRepository(trading, journal)
-        self.signals = MemorySignalRepository(records, journal)
-        self.decisions = MemoryDecisionRepository(records, journal)
-        self.risk_events = MemoryRiskEventRepository(records, journal)
-        self.errors = MemoryErrorRepository(records, journal)
-        self.audit = MemoryAuditRepository(records, journal)
-        self.system = MemorySystemStateRepository(records, journal)
-        self.equity = MemoryEquityRepository(records, journal)
-        self.paper = MemoryPaperLedger(self._database.paper, journal)
-        self.notifications = MemoryNotificationRepository(records, journal)
-        self.strategies = MemoryStrategyRepository(records, trading, journal)
-        self.llm_usage = MemoryLlmUsageRepository(records, journal)
+        self._journal = Journal()
         return self
 
     async def __aexit__(
@@ -145,6 +183,9 @@ class MemoryUnitOfWork:
         journal = self._require()
         journal.undo()  # nothing left to undo after a commit
         self._journal = None
+        for name in self._made:  # bound to this piece of work's journal
+            delattr(self, name)
+        self._made.clear()
 
     async def commit(self) -> None:
         self._require().forget()
@@ -153,9 +194,10 @@ class MemoryUnitOfWork:
         self._require().undo()
 
     def _require(self) -> Journal:
-        if self._journal is None:
+        journal = self.__dict__.get("_journal")
+        if journal is None:
             raise RuntimeError("unit of work used outside 'async with'")
-        return self._journal
+        return journal
 
 
 class MemoryUnitOfWorkFactory:

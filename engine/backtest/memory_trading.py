@@ -13,7 +13,7 @@ from engine.domain.ids import AccountId, ClientOrderId, StrategyId, TelegramId, 
 from engine.domain.orders import Order
 from engine.domain.positions import Position
 from engine.domain.venue import VenueTrade
-from engine.ports import Credentials, FillRecord, OrderVersion
+from engine.ports import Credentials, FillRecord, OrderOutcomes, OrderVersion
 
 
 @dataclass
@@ -70,6 +70,14 @@ class MemoryUserRepository:
     async def list(self, status: UserStatus | None = None) -> list[User]:
         users = sorted(self._t.users.values(), key=lambda u: u.id)
         return [u for u in users if status is None or u.status is status]
+
+    async def count_by_pause(self) -> dict[bool, int]:
+        """Onboarded users, paused (True) or not (False)."""
+        counts: dict[bool, int] = {}
+        for user in self._t.users.values():
+            if user.status is UserStatus.ACTIVE:
+                counts[user.is_paused] = counts.get(user.is_paused, 0) + 1
+        return counts
 
     async def followers(self, strategy: StrategyId) -> list[User]:
         users = self._t.users
@@ -195,6 +203,13 @@ class MemoryOrderRepository:
     async def since(self, moment: datetime) -> list[Order]:
         return [o for o in self._t.orders.values() if o.created_at >= moment]  # in id order, as inserted
 
+    async def outcome_counts(self, since: datetime) -> OrderOutcomes:
+        counts: dict[str, int] = {}
+        for order in self._t.orders.values():
+            if order.created_at >= since:
+                counts[order.status.value] = counts.get(order.status.value, 0) + 1
+        return OrderOutcomes(counts)
+
 
 class MemoryFillRepository:
     def __init__(self, tables: TradingTables, journal: Journal) -> None:
@@ -257,6 +272,9 @@ class MemoryPositionRepository:
 
     async def all_open(self) -> list[Position]:
         return self._open()
+
+    async def count_open(self) -> int:
+        return len(self._t.open_positions)
 
     async def save_many(self, positions: Sequence[Position]) -> list[Position]:
         saved = []

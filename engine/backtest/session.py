@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from engine.domain.ids import Symbol, split_symbol
 from engine.errors import ConfigurationError
 from engine.market_data.candles import Candles, read_csv, timeframe_ms
 from engine.market_data.recorded_markets import load_replay_series, replay_markets
+from engine.market_data.replay import ms_to_datetime
 from engine.paper_matching import FillModel
 from engine.strategies.catalog import rule_strategy
 from risk.profiles import DEFAULT_PROFILES, RiskProfile
@@ -38,6 +39,7 @@ class BacktestRequest:
     capital: Decimal = Decimal(1000)
     data: Path | None = None  # an OHLCV CSV file (one symbol), or a folder of BASE_QUOTE-TIMEFRAME.csv[.gz]
     fill_model: FillModel = field(default_factory=FillModel)
+    days: int | None = None  # the last `days` days of the data (instead of `start` and `end`)
     risk_profile: RiskProfile | None = None  # a custom profile instead of the named one
 
 
@@ -81,8 +83,14 @@ def prepare(request: BacktestRequest) -> BacktestSpec:
         raise ValueError("all symbols must share one quote currency, e.g. ETH/USDT and LTC/USDT")
     quote = quotes.pop()
     series = _load(request, quote)
+    start, end = request.start, request.end
+    if request.days is not None:
+        if request.days < 1:
+            raise ValueError("the number of days must be at least 1")
+        end = ms_to_datetime(max(int(c.ts[-1]) for c in series) + step)
+        start = end - timedelta(days=request.days)
     warmup_candles = max(strategy.warmup, MIN_WARMUP_CANDLES)
-    series, warmup = _window(series, request.start, request.end, warmup_candles, step)
+    series, warmup = _window(series, start, end, warmup_candles, step)
     profile = request.risk_profile or DEFAULT_PROFILES[request.profile]
     trader = TraderSetup(
         strategy=strategy.id,
