@@ -35,6 +35,7 @@ class EmaCrossover:
         atr_period: int = 14,
         stop_atr: float = 2.0,
         target_atr: float = 4.0,
+        suggest_exits: bool = True,
     ) -> None:
         if not 1 < fast < slow:
             raise ValueError(f"need 1 < fast < slow, got fast={fast}, slow={slow}")
@@ -43,6 +44,7 @@ class EmaCrossover:
         self.id = StrategyId(strategy_id)
         self.fast, self.slow, self.timeframe = fast, slow, timeframe
         self.atr_period, self.stop_atr, self.target_atr = atr_period, stop_atr, target_atr
+        self.suggest_exits = suggest_exits  # off: the profile's stop and take-profit alone apply
         self.warmup = slow + 1
         self.description = (
             f"EMA {fast}/{slow} crossover on {timeframe} candles: buy when the fast average crosses above"
@@ -79,11 +81,13 @@ class EmaCrossover:
         )
 
     def hints(self, candles: Candles, index: int, action: int, state: EmaCrossState) -> SignalHints:
-        """Strength: the gap between the averages in ATRs; stop and target at multiples of the ATR."""
+        """Strength: the gap between the averages in ATRs; stop and target at multiples of the ATR (unless the
+        strategy was made not to suggest exits)."""
         spread = abs(state.last_fast - state.last_slow)
+        no_hint = math.nan if not self.suggest_exits else 1.0
         return SignalHints.for_entry(
             strength=spread / state.last_atr,
-            stop_distance=self.stop_atr * state.last_atr,
-            target_distance=self.target_atr * state.last_atr,
+            stop_distance=self.stop_atr * state.last_atr * no_hint,
+            target_distance=self.target_atr * state.last_atr * no_hint,
             price=float(candles.close[index]),
         )

@@ -176,3 +176,16 @@ def test_evaluating_again_without_new_candles_changes_nothing(name: str):
     _, state = strategy.evaluate(candles, None)
     actions, again = strategy.evaluate(candles, state)
     assert actions.shape == (0,) and repr(again) == repr(state)
+
+
+def test_an_ema_crossover_made_not_to_suggest_exits_leaves_stop_and_target_to_the_profile():
+    candles = load_recorded(next(s for s in recorded_series() if s.symbol == "LTC/BTC"))
+    clock = SimClock(datetime(2018, 1, 1, tzinfo=UTC))
+    quiet, hinting = rule_strategy("ema_cross", "5m", suggest_exits=False), rule_strategy("ema_cross", "5m")
+    whole, _ = quiet.evaluate(candles, None)
+    first_entry = int(np.argmax(whole == ENTER))
+    (signal,) = StrategyRunner([quiet], clock).on_close(candles.head(first_entry + 1))
+    (hinted,) = StrategyRunner([hinting], clock).on_close(candles.head(first_entry + 1))
+    assert signal.stop_price is None and signal.take_profit is None
+    assert hinted.stop_price is not None and hinted.take_profit is not None
+    assert signal.strength == hinted.strength and np.array_equal(whole, hinting.evaluate(candles, None)[0])
