@@ -55,7 +55,15 @@ def write_csv(candles: Candles, path: Path) -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["timestamp", "open", "high", "low", "close", "volume"])
-        for row in zip(
+        for row in ohlcv_rows(candles):
+            writer.writerow([row[0], *(f"{v:.8f}" for v in row[1:5]), f"{row[5]:.8f}"])
+    return path
+
+
+def ohlcv_rows(candles: Candles) -> list[tuple[int, float, float, float, float, float]]:
+    """(open time ms, open, high, low, close, volume) per candle, as Python numbers."""
+    return list(
+        zip(
             candles.ts.tolist(),
             candles.open.tolist(),
             candles.high.tolist(),
@@ -63,6 +71,5 @@ def write_csv(candles: Candles, path: Path) -> Path:
             candles.close.tolist(),
             candles.volume.tolist(),
             strict=True,
-        ):
-            writer.writerow([row[0], *(f"{v:.8f}" for v in row[1:5]), f"{row[5]:.8f}"])
-    return path
+        )
+    )

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from bench.datasets import ohlcv_rows
 from engine.domain.accounts import Market
 from engine.market_data.candles import Candles
 
@@ -138,16 +139,7 @@ def run_freqtrade(
 
 def _write_json_candles(candles: Candles, path: Path) -> None:
     """Freqtrade's json OHLCV format: [[open time ms, open, high, low, close, volume], …]."""
-    rows = zip(
-        candles.ts.tolist(),
-        candles.open.tolist(),
-        candles.high.tolist(),
-        candles.low.tolist(),
-        candles.close.tolist(),
-        candles.volume.tolist(),
-        strict=True,
-    )
-    path.write_text(json.dumps([list(row) for row in rows]))
+    path.write_text(json.dumps([list(row) for row in ohlcv_rows(candles)]))
 
 
 CONVERT = """

@@ -358,6 +358,23 @@ class LlmUsageSummary:
     output_tokens: int
     cost_usd: Decimal
 
+    @classmethod
+    def of(cls, rows: Sequence[Any]) -> LlmUsageSummary:
+        """Sum calls recorded as `LlmUsageRecord`s (or rows with the same fields; costs as exact decimals)."""
+        billed = LLM_BILLED_OUTCOMES
+        return cls(
+            calls=sum(1 for r in rows if r.outcome in billed),
+            cache_hits=sum(1 for r in rows if r.cached),
+            invalid=sum(1 for r in rows if r.outcome == "invalid"),
+            failures=sum(1 for r in rows if r.outcome not in billed and not r.cached),
+            input_tokens=sum(r.input_tokens for r in rows),
+            output_tokens=sum(r.output_tokens for r in rows),
+            cost_usd=sum((Decimal(r.cost_usd) for r in rows), start=Decimal(0)),
+        )
+
+
+LLM_BILLED_OUTCOMES = frozenset({"ok", "invalid"})  # the API answered: tokens were used, usable answer or not
+
 
 class LlmUsageRepository(Protocol):
     async def add(self, record: LlmUsageRecord) -> None: ...

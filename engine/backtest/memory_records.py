@@ -12,11 +12,8 @@ from engine.backtest.journal import IdSequence, Journal
 from engine.backtest.memory_trading import TradingTables
 from engine.domain.enums import SignalSource, TradingState, UserStatus
 from engine.domain.ids import DecisionId, SignalId, StrategyId, UserId
-from engine.domain.money import ZERO
 from engine.domain.signals import Decision, Signal
 from engine.ports import AlertRecord, LlmUsageRecord, LlmUsageSummary, OutboxMessage, StoredSignal, StrategyRecord
-
-_BILLED = frozenset({"ok", "invalid"})
 
 
 @dataclass
@@ -294,16 +291,7 @@ class MemoryLlmUsageRepository:
         self._j.put(self._t.llm_usage, self._t.record_ids.next(), record)
 
     async def summary(self, since: datetime) -> LlmUsageSummary:
-        rows = [r for r in self._t.llm_usage.values() if r.ts >= since]
-        return LlmUsageSummary(
-            calls=sum(1 for r in rows if r.outcome in _BILLED),
-            cache_hits=sum(1 for r in rows if r.cached),
-            invalid=sum(1 for r in rows if r.outcome == "invalid"),
-            failures=sum(1 for r in rows if r.outcome not in _BILLED and not r.cached),
-            input_tokens=sum(r.input_tokens for r in rows),
-            output_tokens=sum(r.output_tokens for r in rows),
-            cost_usd=sum((r.cost_usd for r in rows), start=ZERO),
-        )
+        return LlmUsageSummary.of([r for r in self._t.llm_usage.values() if r.ts >= since])
 
 
 class MemoryAlertRepository:

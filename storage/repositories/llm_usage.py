@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from engine.domain.money import ZERO
 from engine.ports import LlmUsageRecord, LlmUsageSummary
 from storage.models import LlmUsageRow
 from storage.repositories.base import SqlRepository, dec
 
 _usage = LlmUsageRow.__table__
-
-BILLED = frozenset({"ok", "invalid"})  # the API answered: tokens were used whether or not the answer was usable
 
 
 class SqlLlmUsageRepository(SqlRepository):
@@ -37,12 +35,5 @@ class SqlLlmUsageRepository(SqlRepository):
             _usage.c.outcome, _usage.c.cost_usd, _usage.c.input_tokens, _usage.c.output_tokens, _usage.c.cached
         ).where(_usage.c.ts >= since)
         rows = (await self.session.execute(query)).all()
-        return LlmUsageSummary(
-            calls=sum(1 for r in rows if r.outcome in BILLED),
-            cache_hits=sum(1 for r in rows if r.cached),
-            invalid=sum(1 for r in rows if r.outcome == "invalid"),
-            failures=sum(1 for r in rows if r.outcome not in BILLED and not r.cached),
-            input_tokens=sum(r.input_tokens for r in rows),
-            output_tokens=sum(r.output_tokens for r in rows),
-            cost_usd=sum((dec(r.cost_usd) for r in rows), start=ZERO),
-        )
+        summary = LlmUsageSummary.of(rows)
+        return replace(summary, cost_usd=dec(summary.cost_usd))
