@@ -30,7 +30,9 @@ USER_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("connect", "/connect", "add your exchange API keys (live accounts)"),
     CommandInfo("disconnect", "/disconnect", "remove your exchange API keys"),
     CommandInfo("cancel", "/cancel", "stop what you started (setup, connecting keys)"),
-    CommandInfo("backtest", "/backtest NAME SYMBOL DAYS", "try a strategy on recorded candles, e.g. /backtest ema_cross ETH 7"),
+    CommandInfo(
+        "backtest", "/backtest NAME SYMBOL DAYS", "try a strategy on recorded candles, e.g. /backtest ema_cross ETH 7"
+    ),
     CommandInfo("help", "/help [guide]", "this list, and the guides below"),
 )
 

@@ -12,7 +12,9 @@ from telegram.ext import CommandHandler
 
 from bot.backtest_desk import BacktestDesk
 from bot.context import BotContext
+from bot.guards import for_user
 from engine.backtest.session import BacktestRequest
+from engine.domain.accounts import User
 from engine.domain.enums import RiskProfileName
 from engine.strategies.catalog import RULES
 
@@ -39,18 +41,14 @@ def parse(args: list[str], quote: str) -> tuple[str, str, int] | None:
     return args[0], symbol if "/" in symbol else f"{symbol}/{quote}", days
 
 
-async def run_backtest(update: Update, context: BotContext) -> None:
-    """`/backtest NAME SYMBOL DAYS`."""
+async def run_backtest(update: Update, context: BotContext, user: User) -> None:
+    """`/backtest NAME SYMBOL DAYS`, for anyone who has started the bot (onboarded or not)."""
     message, person = update.effective_message, update.effective_user
     assert message is not None and person is not None
     services = context.services
     parsed = parse(context.args or [], services.settings.exchange.quote)
     if parsed is None:
         await message.reply_text(USAGE)
-        return
-    user = await services.engine.users.get(person.id)
-    if user is None:
-        await message.reply_text("Send /start first.")
         return
     desk: BacktestDesk = services.extras[DESK_KEY]
     refusal = desk.refusal(person.id)
@@ -73,4 +71,4 @@ async def run_backtest(update: Update, context: BotContext) -> None:
 
 def backtest_handlers() -> list[CommandHandler[BotContext, None]]:
     # block=False: the bot goes on with other updates (everyone's) while a backtest runs
-    return [CommandHandler("backtest", run_backtest, block=False)]
+    return [CommandHandler("backtest", for_user(run_backtest, onboarded=False), block=False)]

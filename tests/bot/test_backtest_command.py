@@ -71,5 +71,5 @@ async def test_bad_input_and_unknown_people_get_an_answer_and_run_nothing(databa
                 while "no recorded 5m" not in standin.messages(ANN.id)[-1].displayed_text:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
         assert "Usage" in standin.messages(ANN.id)[-1].displayed_text
-        assert "Send /start first" in (await say(standin, STRANGER, "/backtest ema_cross ETH 3")).displayed_text
+        assert "send /start" in (await say(standin, STRANGER, "/backtest ema_cross ETH 3")).displayed_text
         assert not standin.calls_to("sendPhoto")
