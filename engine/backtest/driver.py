@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.backtest.exit_search import ExitPlan, first_possible_exit
+from engine.backtest.exit_search import ExitForecast, ExitPlan, forecast_exit
 from engine.backtest.signals import PrecomputedRunner
 from engine.domain.ids import Symbol
+from engine.domain.positions import Position
 from engine.market_data.candles import timeframe_ms
 from engine.market_data.replay import ReplayFeed
 from engine.runtime import TradingEngine
@@ -40,7 +41,7 @@ class EventDriver:
         self._step_ms = timeframe_ms(feed.timeframe)
         self._ticks = {symbol: float(engine.paper.market(symbol).price_step) for symbol in feed.symbols}
         self.steps = 0
-        self._exits: dict[tuple[Symbol, ExitPlan], int | None] = {}
+        self._forecasts: dict[tuple[int | None, Symbol, tuple[float, ...]], ExitForecast] = {}
 
     async def run(self) -> None:
         signal_times = self._runner.signal_times()
@@ -70,7 +71,7 @@ class EventDriver:
         index = int(np.searchsorted(signal_times, cursor))
         if index < signal_times.shape[0]:
             candidates.append(int(signal_times[index]))
-        exits = await self._next_exit(cursor)
+        exits = await self._next_exit(cursor, min(candidates))
         if exits is not None:
             candidates.append(exits)
         found = min(candidates)
@@ -83,9 +84,10 @@ class EventDriver:
         candles = max(0, -(-(midnight - self._step_ms - cursor) // self._step_ms))
         return cursor + candles * self._step_ms
 
-    async def _next_exit(self, cursor: int) -> int | None:
-        """The first candle where an open position could exit, or `cursor` when a resting order is not a
-        position's stop (no search knows its rules: every candle is stepped while it rests)."""
+    async def _next_exit(self, cursor: int, before: int) -> int | None:
+        """The first candle before `before` where an open position could exit (None if none), or `cursor` when a
+        resting order is not a position's stop (no search knows its rules: every candle is stepped while it
+        rests)."""
         engine = self._engine
         async with engine.uow() as uow:
             positions = [p for p in await uow.positions.all_open() if p.qty > 0]
@@ -100,26 +102,26 @@ class EventDriver:
             user = users.get(position.user_id)
             profile = profiles.get(user.profile.value) if user and user.profile else None
             series = self._feed.full_series(position.symbol)
-            start = int(np.searchsorted(series.ts, cursor))
-            index = self._first_exit(position.symbol, ExitPlan.of(position, profile), start)
+            start, until = (int(i) for i in np.searchsorted(series.ts, [cursor, before]))
+            index = self._first_exit(position, ExitPlan.of(position, profile), start, until)
             if index is not None:
                 at = int(series.ts[index])
                 found = at if found is None else min(found, at)
         return found
 
-    def _first_exit(self, symbol: Symbol, plan: ExitPlan, start: int) -> int | None:
-        """`first_possible_exit`, remembered: while a position's plan is unchanged, its answer stands (the candles
-        between were skipped because nothing happened on them)."""
-        key = (symbol, plan)
-        if key in self._exits:
-            index = self._exits[key]
-            if index is None or index >= start:
-                return index
-        index = first_possible_exit(
-            plan, self._feed.full_series(symbol), start, self._step_ms / 1000, self._ticks[symbol]
-        )
-        self._exits[key] = index
-        return index
+    def _first_exit(self, position: Position, plan: ExitPlan, start: int, until: int) -> int | None:
+        """The first candle where `position` could exit: the last forecast while the position evolved as it said
+        (nothing but skipped candles happened), else a new search."""
+        key = (position.id, position.symbol, plan.rules)
+        tick = self._ticks[position.symbol]
+        forecast = self._forecasts.get(key)
+        if forecast is None or not forecast.holds_for(plan, start, until, tick):
+            series = self._feed.full_series(position.symbol)
+            forecast = forecast_exit(plan, series, start, self._step_ms / 1000, tick, until)
+            if len(self._forecasts) > 10_000:
+                self._forecasts.clear()
+            self._forecasts[key] = forecast
+        return forecast.index
 
     def _report(self) -> None:
         if self._on_progress is not None:

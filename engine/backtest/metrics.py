@@ -7,6 +7,7 @@ done in exact decimals by the engine.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ import numpy as np
 from engine.backtest.runner import BacktestRun
 from engine.domain.enums import Side
 from engine.domain.money import ZERO
+from engine.domain.positions import Position
 from engine.market_data.candles import FloatArray, IntArray, timeframe_ms
 from engine.market_data.replay import ms_to_datetime
 from engine.ports import FillRecord
@@ -111,31 +113,43 @@ def equity_curve(run: BacktestRun) -> EquityCurve:
 
 def round_trips(run: BacktestRun) -> list[RoundTrip]:
     """Every closed position with the fills that made it, in the order they closed."""
+    fills_of: dict[str, list[FillRecord]] = {}
+    for fill in run.fills:  # booked in time order
+        fills_of.setdefault(fill.symbol, []).append(fill)
+    times_of = {symbol: [f.ts for f in fills] for symbol, fills in fills_of.items()}
     trips = []
     for position in run.positions:
         if position.closed_at is None:
             continue
-        fills = [
-            f for f in run.fills if f.symbol == position.symbol and position.opened_at <= f.ts <= position.closed_at
-        ]
-        buys = [f for f in fills if f.side == Side.BUY]
-        sells = [f for f in fills if f.side == Side.SELL]
-        bought = sum((f.qty for f in buys), start=ZERO)
-        sold = sum((f.qty for f in sells), start=ZERO)
-        trips.append(
-            RoundTrip(
-                symbol=position.symbol,
-                opened_at=position.opened_at,
-                closed_at=position.closed_at,
-                qty=bought,
-                entry_price=sum((f.qty * f.price for f in buys), start=ZERO) / bought if bought else ZERO,
-                exit_price=sum((f.qty * f.price for f in sells), start=ZERO) / sold if sold else ZERO,
-                fees=sum((f.fee for f in fills), start=ZERO),
-                net_pnl=position.net_realized_pnl,
-                exit_reason=sells[-1].purpose if sells else "",
-            )
-        )
+        times = times_of.get(position.symbol, [])
+        first, last = bisect_left(times, position.opened_at), bisect_right(times, position.closed_at)
+        trips.append(_round_trip(position, fills_of.get(position.symbol, [])[first:last]))
     return sorted(trips, key=lambda t: (t.closed_at, t.symbol))
+
+
+def _round_trip(position: Position, fills: list[FillRecord]) -> RoundTrip:
+    assert position.closed_at is not None
+    first_buy = next((i for i, f in enumerate(fills) if f.side == Side.BUY), len(fills))
+    fills = fills[first_buy:]  # a sale at the opening time closed the position before
+    for index in range(1, len(fills)):  # a buy after a sale at the closing time opens the next position
+        if fills[index].side == Side.BUY and fills[index - 1].side == Side.SELL:
+            fills = fills[:index]
+            break
+    buys = [f for f in fills if f.side == Side.BUY]
+    sells = [f for f in fills if f.side == Side.SELL]
+    bought = sum((f.qty for f in buys), start=ZERO)
+    sold = sum((f.qty for f in sells), start=ZERO)
+    return RoundTrip(
+        symbol=position.symbol,
+        opened_at=position.opened_at,
+        closed_at=position.closed_at,
+        qty=bought,
+        entry_price=sum((f.qty * f.price for f in buys), start=ZERO) / bought if bought else ZERO,
+        exit_price=sum((f.qty * f.price for f in sells), start=ZERO) / sold if sold else ZERO,
+        fees=sum((f.fee for f in fills), start=ZERO),
+        net_pnl=position.net_realized_pnl,
+        exit_reason=sells[-1].purpose if sells else "",
+    )
 
 
 def summarize(run: BacktestRun, curve: EquityCurve, trips: list[RoundTrip]) -> Summary:
