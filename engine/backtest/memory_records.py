@@ -13,7 +13,15 @@ from engine.backtest.memory_trading import TradingTables
 from engine.domain.enums import SignalSource, TradingState, UserStatus
 from engine.domain.ids import DecisionId, SignalId, StrategyId, UserId
 from engine.domain.signals import Decision, Signal
-from engine.ports import AlertRecord, LlmUsageRecord, LlmUsageSummary, OutboxMessage, StoredSignal, StrategyRecord
+from engine.ports import (
+    AlertRecord,
+    LlmUsageRecord,
+    LlmUsageSummary,
+    OutboxMessage,
+    ReportRecord,
+    StoredSignal,
+    StrategyRecord,
+)
 
 
 @dataclass
@@ -34,6 +42,7 @@ class RecordTables:
     strategies: dict[str, StrategyRecord] = field(default_factory=dict)
     llm_usage: dict[int, LlmUsageRecord] = field(default_factory=dict)
     alerts: dict[int, AlertRecord] = field(default_factory=dict)
+    reports: dict[int, ReportRecord] = field(default_factory=dict)
 
 
 class MemorySignalRepository:
@@ -168,6 +177,13 @@ class MemoryErrorRepository:
     async def latest(self, limit: int = 10) -> list[dict[str, Any]]:
         return [dict(row) for row in reversed(self._t.errors.values())][:limit]
 
+    async def count_by_source(self, since: datetime) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._t.errors.values():
+            if row["ts"] >= since:
+                counts[row["source"]] = counts.get(row["source"], 0) + 1
+        return counts
+
 
 class MemoryAuditRepository:
     def __init__(self, tables: RecordTables, journal: Journal) -> None:
@@ -213,6 +229,18 @@ class MemoryEquityRepository:
     async def series(self, user_id: UserId, since: datetime | None = None) -> list[tuple[datetime, Decimal]]:
         points = [(ts, e) for u, ts, e in self._t.equity.values() if u == user_id and (since is None or ts >= since)]
         return sorted(points, key=lambda p: p[0])
+
+    async def hourly(self, user_ids: Sequence[UserId], since: datetime) -> dict[UserId, list[tuple[datetime, Decimal]]]:
+        """Each user's last equity mark of every hour since `since`."""
+        last: dict[tuple[UserId, datetime], tuple[datetime, Decimal]] = {}
+        wanted = set(user_ids)
+        for user_id, ts, equity in self._t.equity.values():  # in the order they were marked
+            if user_id in wanted and ts >= since:
+                last[(user_id, ts.replace(minute=0, second=0, microsecond=0))] = (ts, equity)
+        found: dict[UserId, list[tuple[datetime, Decimal]]] = {u: [] for u in user_ids}
+        for (user_id, _), point in last.items():
+            found[user_id].append(point)
+        return {u: sorted(points, key=lambda p: p[0]) for u, points in found.items()}
 
 
 class MemoryNotificationRepository:
@@ -316,3 +344,27 @@ class MemoryAlertRepository:
         assert record.id is not None
         self._j.put(self._t.alerts, record.id, record)
         return record
+
+
+class MemoryReportRepository:
+    def __init__(self, tables: RecordTables, journal: Journal) -> None:
+        self._t = tables
+        self._j = journal
+
+    async def add_many(self, reports: Sequence[ReportRecord]) -> None:
+        for report in reports:
+            self._j.put(self._t.reports, self._t.record_ids.next(), report)
+
+    async def users_with(self, kind: str, period_start: datetime) -> set[UserId]:
+        """Users who already got the `kind` report of the period starting at `period_start`."""
+        return {
+            r.user_id
+            for r in self._t.reports.values()
+            if r.kind == kind and r.period_start == period_start and r.user_id is not None
+        }
+
+    async def latest(self, kind: str, user_id: UserId | None = None) -> ReportRecord | None:
+        for report in reversed(self._t.reports.values()):
+            if report.kind == kind and (user_id is None or report.user_id == user_id):
+                return report
+        return None

@@ -22,6 +22,7 @@ from engine.backtest.memory_records import (
     MemoryErrorRepository,
     MemoryLlmUsageRepository,
     MemoryNotificationRepository,
+    MemoryReportRepository,
     MemoryRiskEventRepository,
     MemorySignalRepository,
     MemoryStrategyRepository,
@@ -129,6 +130,7 @@ _REPOSITORIES: dict[str, tuple[str, Callable[..., Any]]] = {  # attribute: (tabl
     "notifications": ("records", MemoryNotificationRepository),
     "llm_usage": ("records", MemoryLlmUsageRepository),
     "alerts": ("records", MemoryAlertRepository),
+    "reports": ("records", MemoryReportRepository),
 }
 
 
@@ -154,6 +156,7 @@ class MemoryUnitOfWork:
     strategies: MemoryStrategyRepository
     llm_usage: MemoryLlmUsageRepository
     alerts: MemoryAlertRepository
+    reports: MemoryReportRepository
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._database = database
