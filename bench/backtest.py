@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import structlog
 
 from bench.datasets import one_year, recorded_5m
-from bench.freqtrade_side import CACHE, TheirTrade, ensure_freqtrade, run_freqtrade
+from bench.freqtrade_side import CACHE, TheirTrade, child_cpu_seconds, ensure_freqtrade, run_freqtrade
 from engine.backtest.assembly import TraderSetup
 from engine.backtest.metrics import round_trips
 from engine.backtest.runner import BacktestSpec, run_backtest
@@ -139,19 +139,20 @@ def ours_in_this_process(dataset: str, trades_path: Path) -> None:
 @dataclass(frozen=True, slots=True)
 class OurRun:
     trades: list[OurTrade]
-    seconds: float  # whole process
+    seconds: float  # whole process, wall clock
+    cpu_seconds: float  # whole process, CPU
     figures: dict[str, float]
 
 
 def run_ours(dataset: str, folder: Path) -> OurRun:
     trades_path = folder / f"ours-{dataset}.json"
     command = [sys.executable, __file__, "--ours", dataset, "--trades-out", str(trades_path)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), child_cpu_seconds()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, child_cpu_seconds() - cpu
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     trades = [OurTrade(**t) for t in json.loads(trades_path.read_text())]
-    return OurRun(trades, seconds, figures)
+    return OurRun(trades, seconds, cpu, figures)
 
 
 # --- comparison ------------------------------------------------------------------------------------
@@ -225,8 +226,9 @@ def bench_dataset(dataset: str, folder: Path, freqtrade: Path | None) -> None:
     print(
         f"\n[{dataset}] tradebot: {f['candles']:,} candles, {f['trades']:,} closed trades (+{f['open_at_end']} open), "
         f"engine stepped on {f['steps']:,} candles\n"
-        f"  whole process {ours.seconds:.2f} s = {rate:,.0f} candles/s; engine {f['engine_s']:.2f} s = "
-        f"{f['candles'] / f['engine_s']:,.0f} candles/s (loading the candles {f['load_s']:.2f} s)"
+        f"  whole process {ours.seconds:.2f} s = {rate:,.0f} candles/s (CPU {ours.cpu_seconds:.2f} s); engine "
+        f"{f['engine_s']:.2f} s = {f['candles'] / f['engine_s']:,.0f} candles/s "
+        f"(loading the candles {f['load_s']:.2f} s)"
     )
     if freqtrade is None:
         return
@@ -245,8 +247,9 @@ def bench_dataset(dataset: str, folder: Path, freqtrade: Path | None) -> None:
     core = f", its own backtest timer {theirs.core_seconds:.2f} s" if theirs.core_seconds else ""
     print(
         f"  Freqtrade: {len(theirs.trades):,} trades; whole process {theirs.seconds:.2f} s = "
-        f"{f['candles'] / theirs.seconds:,.0f} candles/s{core}\n"
-        f"  speed ratio (whole process): {theirs.seconds / ours.seconds:.1f}x"
+        f"{f['candles'] / theirs.seconds:,.0f} candles/s (CPU {theirs.cpu_seconds:.2f} s){core}\n"
+        f"  speed ratio, whole process: {theirs.seconds / ours.seconds:.1f}x wall clock, "
+        f"{theirs.cpu_seconds / ours.cpu_seconds:.1f}x CPU"
     )
     ticks = {symbol: float(market.price_step) for symbol, market in markets.items()}
     matched, differences = compare(ours.trades, theirs.trades, ticks)

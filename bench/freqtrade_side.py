@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -76,7 +77,14 @@ class TheirTrade:
 class TheirRun:
     trades: list[TheirTrade]
     seconds: float  # the whole `freqtrade backtesting` process, wall clock
+    cpu_seconds: float  # the CPU time it used (less sensitive to other processes on the machine)
     core_seconds: float | None  # what Freqtrade itself reports for the backtest
+
+
+def child_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's finished child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ensure_freqtrade(venv: Path) -> Path:
@@ -127,14 +135,14 @@ def run_freqtrade(
             "--userdir", str(folder / "user_data"), "--datadir", str(data), "--data-format-ohlcv", "feather",
             "--fee", str(fee), "--export", "trades", "--export-directory", str(results), "--cache", "none",
         ]  # fmt: skip
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), child_cpu_seconds()
         done = subprocess.run(command, capture_output=True, text=True, cwd=folder)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, child_cpu_seconds() - cpu
     (folder / "freqtrade.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0 or not any(results.glob("backtest-result-*")):
         raise RuntimeError(f"freqtrade failed ({done.returncode}); see {folder / 'freqtrade.log'}")
     trades, core = _read_results(results)
-    return TheirRun(trades, seconds, core)
+    return TheirRun(trades, seconds, cpu, core)
 
 
 def _write_json_candles(candles: Candles, path: Path) -> None:

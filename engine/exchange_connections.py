@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import structlog
 
-from engine.ccxt_gateway.credentials import KeyCheck
 from engine.clock import Clock
 from engine.domain.accounts import Account, User
 from engine.domain.enums import AccountMode
@@ -24,9 +24,12 @@ from engine.domain.ids import AccountId
 from engine.domain.money import ZERO
 from engine.ports import Credentials, UnitOfWork, UnitOfWorkFactory
 
+if TYPE_CHECKING:  # ccxt (half a second to import) only where keys are checked: not in a backtest
+    from engine.ccxt_gateway.credentials import KeyCheck
+
 log = structlog.get_logger(__name__)
 
-KeyChecker = Callable[[Credentials], Awaitable[KeyCheck]]
+KeyChecker = Callable[[Credentials], Awaitable["KeyCheck"]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,13 +48,15 @@ class EventDriver:
         feed = self._feed
         while not feed.is_finished:
             cursor = feed.cursor_ms
-            target = await self._next_event(cursor, signal_times)
+            target, may_exit = await self._next_event(cursor, signal_times)
             if target is None:
                 feed.skip_to(feed.end_ms + self._step_ms)
                 break
-            if target > cursor:
+            if target > cursor and may_exit:
                 feed.skip_to(target - self._step_ms)
                 await self._step()  # the candle before the event, with every skipped one in its bar
+            else:  # no exit can trigger on the event's candle: the skipped ones can share its bar
+                feed.skip_to(target)
             await self._step()
             self._report()
         self._report()
@@ -65,17 +67,17 @@ class EventDriver:
             await self._engine.process_step(step, self._feed.candles)
             self.steps += 1
 
-    async def _next_event(self, cursor: int, signal_times: np.ndarray) -> int | None:
-        """The open time of the first candle at or after `cursor` where something can happen, or None."""
+    async def _next_event(self, cursor: int, signal_times: np.ndarray) -> tuple[int | None, bool]:
+        """The open time of the first candle at or after `cursor` where something can happen (None: nothing
+        will), and whether an exit could trigger on it (its bar must then be its own: a stop filled at its
+        open when it gapped)."""
         candidates = [self._next_day(cursor)]
         index = int(np.searchsorted(signal_times, cursor))
         if index < signal_times.shape[0]:
             candidates.append(int(signal_times[index]))
         exits = await self._next_exit(cursor, min(candidates))
-        if exits is not None:
-            candidates.append(exits)
-        found = min(candidates)
-        return found if found <= self._feed.end_ms else None
+        found = min(candidates) if exits is None else min(*candidates, exits)
+        return (found, found == exits) if found <= self._feed.end_ms else (None, False)
 
     def _next_day(self, cursor: int) -> int:
         """The first candle whose step falls on a later UTC day than the last step (the engine rolls the day)."""

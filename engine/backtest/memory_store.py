@@ -137,7 +137,7 @@ _REPOSITORIES: dict[str, tuple[str, Callable[..., Any]]] = {  # attribute: (tabl
 class MemoryUnitOfWork:
     """Implements the `UnitOfWork` port over a `MemoryDatabase`: commit keeps the changes, leaving undoes them.
 
-    Repositories are made on first use (a unit of work usually touches two or three of them)."""
+    Repositories are made on first use (a unit of work usually touches two or three of them) and kept."""
 
     users: MemoryUserRepository
     accounts: MemoryAccountRepository
@@ -158,37 +158,36 @@ class MemoryUnitOfWork:
     alerts: MemoryAlertRepository
     reports: MemoryReportRepository
 
-    def __init__(self, database: MemoryDatabase) -> None:
+    def __init__(self, database: MemoryDatabase, idle: list[MemoryUnitOfWork] | None = None) -> None:
         self._database = database
-        self._journal: Journal | None = None
-        self._made: list[str] = []  # repositories made for the current piece of work
+        self._journal = Journal()  # one per unit of work, emptied by each commit and at each exit
+        self._active = False
+        self._idle = idle  # where a finished unit of work waits to be handed out again (with its repositories)
 
     def __getattr__(self, name: str) -> Any:
-        journal = self._require()
         if name == "strategies":
-            repository: Any = MemoryStrategyRepository(self._database.records, self._database.trading, journal)
+            repository: Any = MemoryStrategyRepository(self._database.records, self._database.trading, self._journal)
         elif name in _REPOSITORIES:
             tables, make = _REPOSITORIES[name]
-            repository = make(getattr(self._database, tables), journal)
+            repository = make(getattr(self._database, tables), self._journal)
         else:
             raise AttributeError(name)
         setattr(self, name, repository)
-        self._made.append(name)
         return repository
 
     async def __aenter__(self) -> Self:
-        self._journal = Journal()
+        if self._active:
+            raise RuntimeError("a unit of work is for one piece of work at a time")
+        self._active = True
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        journal = self._require()
-        journal.undo()  # nothing left to undo after a commit
-        self._journal = None
-        for name in self._made:  # bound to this piece of work's journal
-            delattr(self, name)
-        self._made.clear()
+        self._require().undo()  # nothing left to undo after a commit
+        self._active = False
+        if self._idle is not None:
+            self._idle.append(self)
 
     async def commit(self) -> None:
         self._require().forget()
@@ -197,10 +196,9 @@ class MemoryUnitOfWork:
         self._require().undo()
 
     def _require(self) -> Journal:
-        journal = self.__dict__.get("_journal")
-        if journal is None:
+        if not self._active:
             raise RuntimeError("unit of work used outside 'async with'")
-        return journal
+        return self._journal
 
 
 class MemoryUnitOfWorkFactory:
@@ -208,6 +206,8 @@ class MemoryUnitOfWorkFactory:
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.database = database or MemoryDatabase()
+        self._idle: list[MemoryUnitOfWork] = []
 
     def __call__(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.database)
+        """A unit of work not in use (finished ones are handed out again: a backtest opens millions)."""
+        return self._idle.pop() if self._idle else MemoryUnitOfWork(self.database, self._idle)
