@@ -55,7 +55,10 @@ from risk.profiles import DEFAULT_PROFILES, RiskProfile
 DATASETS = {"recorded": recorded_5m, "year": one_year}
 WARMUP = 30  # candles before the first traded one (Freqtrade: startup_candle_count)
 FEE = Decimal("0.001")
-NEVER = Decimal(1000)  # a take-profit, trailing activation or break-even gain that is never reached
+NEVER = Decimal(1000)
+# Large enough that neither side ever lacks the cash for a trade (a year of this strategy loses most of a small
+# account to fees, after which Freqtrade's stakes fall below a market's minimum and its entries stop)
+CAPITAL = Decimal(1_000_000)  # a take-profit, trailing activation or break-even gain that is never reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,7 @@ def bench_spec(series: list[Candles]) -> BacktestSpec:
     trader = TraderSetup(
         strategy=strategy.id,
         profile=bench_profile(len(series)),
-        capital=Decimal(10),
+        capital=CAPITAL,
         markets=replay_markets(series, quote),
         quote=quote,
         fill_model=FillModel(fee_rate=FEE, slippage=Decimal(0)),
