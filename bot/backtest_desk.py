@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -65,7 +66,7 @@ class BacktestDesk:
             return "Your last backtest is still running; its result comes here when it is done."
         wait = self._started.get(person, -float("inf")) + self._min_between - self._clock()
         if wait > 0:
-            return f"One backtest a minute, please: try again in {int(wait) + 1} s."
+            return f"One backtest a minute, please: try again in {math.ceil(wait)} s."
         if len(self._running) >= self._max_at_once:
             return "The backtester is busy with other people's runs; try again in a minute."
         return None

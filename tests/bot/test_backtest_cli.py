@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,9 +12,14 @@ import pytest
 
 from bot.charts import PNG_SIGNATURE
 from bot.cli import main
-from engine.backtest.session import BacktestRequest, backtest
+from engine.backtest.metrics import round_trips
+from engine.backtest.runner import BacktestRun
+from engine.backtest.session import BacktestRequest, backtest, prepare
 from engine.domain.enums import RiskProfileName
+from engine.domain.ids import AccountId, ClientOrderId, Symbol, UserId
+from engine.domain.positions import Position
 from engine.market_data.candles import load_recorded, recorded_series
+from engine.ports import FillRecord
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -111,3 +118,40 @@ async def test_the_equity_curve_ends_at_the_capital_plus_every_closed_trade_and_
     assert outcome.summary.trades == len(outcome.trips) > 20
     assert 0 < outcome.summary.max_drawdown < 1
     assert outcome.summary.fees == sum((f.fee for f in run.fills), start=Decimal(0))
+
+
+def test_a_position_closed_and_another_opened_at_the_same_step_are_two_round_trips() -> None:
+    spec = prepare(BacktestRequest("ema_cross", ("ETH/USDT",), days=2))
+    t0, t1, t2 = (datetime(2018, 1, 28, h, tzinfo=UTC) for h in (1, 2, 3))
+
+    def fill(ts: datetime, side: str, price: str, purpose: str) -> FillRecord:
+        return FillRecord(
+            client_order_id=ClientOrderId(f"{side}-{ts:%H}"),
+            user_id=UserId(1),
+            symbol=Symbol("ETH/USDT"),
+            side=side,
+            qty=Decimal(1),
+            price=Decimal(price),
+            fee=Decimal("0.1"),
+            fee_currency="USDT",
+            ts=ts,
+            purpose=purpose,
+            strategy="ema_cross",
+        )
+
+    fills = [
+        fill(t0, "buy", "100", "entry"),
+        fill(t1, "sell", "95", "stop_loss"),  # the stop filled at the step…
+        fill(t1, "buy", "96", "entry"),  # …where a new entry was taken
+        fill(t2, "sell", "99", "exit_signal"),
+    ]
+    base = Position(user_id=UserId(1), account_id=AccountId(1), symbol=Symbol("ETH/USDT"), opened_at=t0)
+    positions = [
+        replace(base, id=1, closed_at=t1, realized_pnl=Decimal(-5), fees=Decimal("0.2")),
+        replace(base, id=2, opened_at=t1, closed_at=t2, realized_pnl=Decimal(3), fees=Decimal("0.2")),
+    ]
+    run = BacktestRun(spec, fills, positions, t0, t2, candles=0, steps=0, seconds=0.0)
+    first, second = round_trips(run)
+    assert (first.entry_price, first.exit_price, first.exit_reason) == (100, 95, "stop_loss")
+    assert (second.entry_price, second.exit_price, second.exit_reason) == (96, 99, "exit_signal")
+    assert first.fees == second.fees == Decimal("0.2") and first.net_pnl == Decimal("-5.2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.backtest_desk import BacktestDesk
 from bot.charts import PNG_SIGNATURE
 from bot.telegram_standin import ChatUser, TelegramStandIn
 from engine.domain.enums import AccountMode, RiskProfileName
@@ -73,3 +74,18 @@ async def test_bad_input_and_unknown_people_get_an_answer_and_run_nothing(databa
         assert "Usage" in standin.messages(ANN.id)[-1].displayed_text
         assert "send /start" in (await say(standin, STRANGER, "/backtest ema_cross ETH 3")).displayed_text
         assert not standin.calls_to("sendPhoto")
+
+
+def test_the_desk_lets_each_person_run_one_backtest_a_minute_and_a_few_at_once() -> None:
+    now = [1000.0]
+    desk = BacktestDesk(min_seconds_between=60, max_at_once=2, clock=lambda: now[0])
+    desk._running.update({1, 2})  # two people's backtests are running
+    assert "still running" in (desk.refusal(1) or "")
+    assert "busy" in (desk.refusal(3) or "")
+    desk._running.clear()
+    desk._started[3] = now[0]
+    assert desk.refusal(4) is None
+    now[0] += 30
+    assert "try again in 30 s" in (desk.refusal(3) or "")
+    now[0] += 31
+    assert desk.refusal(3) is None
