@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -77,3 +78,43 @@ async def test_the_backtest_trades_exactly_as_the_replayed_paper_engine(
     assert trades(backtest.fills) == trades(replay)
     assert len(backtest.fills) >= 6
     assert backtest.steps < sum(len(c) for c in series) - WARMUP  # it did skip candles
+
+
+TIGHT_EXITS = replace(
+    DEFAULT_PROFILES[RiskProfileName.AGGRESSIVE],
+    trailing_stop=Decimal("0.006"),
+    trailing_activation=Decimal("0.004"),
+    break_even_after=Decimal("0.003"),
+    max_holding_hours=1,
+)
+
+
+@pytest.mark.parametrize("strategy_name", list(RULES))
+async def test_trailing_stops_break_even_and_time_exits_agree_too(
+    strategy_name: str, uow: SqlUnitOfWorkFactory
+) -> None:
+    # Arrange: stops that move soon after entry and a one-hour holding limit
+    series = january_5m()
+    strategy = rule_strategy(strategy_name, "5m")
+    setup = TraderSetup(
+        strategy=strategy.id,
+        profile=TIGHT_EXITS,
+        capital=Decimal(1000),
+        markets=replay_markets(series, "USDT"),
+        quote="USDT",
+    )
+    # Act
+    backtest = await run_backtest(BacktestSpec(strategy, series, setup, warmup=WARMUP))
+    replay = await replayed(setup, strategy_name, series, uow)
+    # Assert
+    assert trades(backtest.fills) == trades(replay)
+    purposes = {f.purpose for f in backtest.fills}
+    assert "time_exit" in purposes or strategy_name == "rsi_reversion"
+    entries: dict[str, Decimal] = {}
+    raised_stops = 0  # stops that filled at or above the entry: moved there by break-even or trailing
+    for f in backtest.fills:
+        if f.purpose == "entry":
+            entries[f.symbol] = f.price
+        elif f.purpose == "stop_loss" and f.price >= entries[f.symbol]:
+            raised_stops += 1
+    assert raised_stops >= 1
