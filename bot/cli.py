@@ -46,8 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo_cmd.set_defaults(handler=_demo)
 
-    migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
-    migrate_cmd.add_argument("--revision", default="head")
+    migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date, or roll it back")
+    migrate_cmd.add_argument("--revision", default="head", help="upgrade to this revision (default: the newest)")
+    migrate_cmd.add_argument(
+        "--down-to",
+        metavar="REV",
+        help="roll the schema back to revision REV (what later revisions added is dropped; asks first)",
+    )
+    migrate_cmd.add_argument("--yes", action="store_true", help="do not ask before rolling back")
     migrate_cmd.set_defaults(handler=_migrate)
 
     check_cmd = commands.add_parser("check", help="validate the configuration and reach every configured component")
@@ -91,6 +97,8 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrate import current_revision, upgrade
 
     configure_logging(settings.log.level, settings.log.format, _secrets(settings))
+    if args.down_to:
+        return _roll_back(settings, args.down_to, assume_yes=args.yes)
 
     async def migrate() -> str | None:
         engine = create_engine(settings.database)
@@ -102,6 +110,47 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     revision = asyncio.run(migrate())
     print(f"{describe_url(settings.database)} is at revision {revision}")
+    return 0
+
+
+def _roll_back(settings: Settings, target: str, *, assume_yes: bool) -> int:
+    """`migrate --down-to REV`: show what would be undone, ask, then downgrade (see docs/RUNBOOK.md)."""
+    from storage.db import create_engine, describe_url
+    from storage.migrate import current_revision, downgrade, steps_down
+
+    async def current() -> str | None:
+        engine = create_engine(settings.database)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    where = describe_url(settings.database)
+    now = asyncio.run(current())
+    try:
+        steps = steps_down(now, target)
+    except ValueError as error:
+        print(f"Nothing changed: {error}", file=sys.stderr)
+        return 2
+    if not steps:
+        print(f"{where} is already at revision {now}; nothing to undo.")
+        return 0
+    print(f"{where} is at revision {now}. Rolling back to {target} undoes:")
+    for revision, description in steps:
+        print(f"  {revision}  {description}")
+    if not assume_yes and input("Type 'roll back' to go on: ").strip().lower() != "roll back":
+        print("Nothing changed.")
+        return 1
+
+    async def go() -> str | None:
+        engine = create_engine(settings.database)
+        try:
+            await downgrade(engine, target)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    print(f"{where} is at revision {asyncio.run(go())}")
     return 0
 
 

@@ -12,8 +12,20 @@ from typing import Any
 import structlog
 
 REDACTED = "***"
-_SECRET_KEYS = re.compile(r"(secret|token|password|api_key|apikey|passphrase|authorization|encryption_key)", re.I)
-_TELEGRAM_TOKEN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
+# field names whose values are secrets ("input_tokens" is a count, not a token)
+_SECRET_KEYS = re.compile(r"(secret|token(?!s)|password|api_?key|passphrase|authorization|encryption_key)", re.I)
+_TELEGRAM_TOKEN = re.compile(r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}")  # also inside ".../bot<token>/..."
+_PATTERNS = (
+    # key=value in URLs and forms: ?apiKey=…&signature=…
+    (re.compile(r"(?i)\b(api[_-]?key|secret|token|password|passphrase|signature)=([^&\s\"']+)"), r"\1=***"),
+    # headers: Authorization: Bearer …, X-MBX-APIKEY: …, x-api-key: …
+    (
+        re.compile(r"(?i)\b(authorization|x-mbx-apikey|x-api-key)([\"']?\s*[:=]\s*[\"']?)(?:bearer\s+)?[^\"',\s}]+"),
+        r"\1\2***",
+    ),
+    # credentials in URLs: postgresql://user:password@host
+    (re.compile(r"://([^:/@\s]+):([^@\s/]+)@"), r"://\1:***@"),
+)
 
 
 class SecretRedactor:
@@ -34,6 +46,8 @@ class SecretRedactor:
         if isinstance(value, str):
             for secret in self._secrets:
                 value = value.replace(secret, REDACTED)
+            for pattern, replacement in _PATTERNS:
+                value = pattern.sub(replacement, value)
             return _TELEGRAM_TOKEN.sub(REDACTED, value)
         if isinstance(value, dict):
             return {k: (REDACTED if _SECRET_KEYS.search(str(k)) else self.scrub(v)) for k, v in value.items()}
@@ -52,7 +66,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", secrets: Iterable[
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info if as_json else structlog.processors.StackInfoRenderer(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,  # tracebacks become text before the redactor reads them
         redactor,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)

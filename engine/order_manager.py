@@ -92,7 +92,7 @@ class OrderManager(PositionOrders):
             try:
                 result = await gateway.cancel_order(order.account_id, order.symbol, order.client_order_id)
             except Exception as error:
-                log.warning("order.cancel_failed", client_order_id=order.client_order_id, error=str(error))
+                log.warning("order.cancel_failed", **order.log_fields(), error=str(error))
                 continue
             if result is not None:
                 answers.append((order, result))
@@ -106,10 +106,16 @@ class OrderManager(PositionOrders):
         async with self._uow() as uow:
             known = await uow.orders.get_many([v.client_order_id for _, v in updates])
         pairs: list[Answer] = []
-        for _, venue_order in updates:
+        for account_id, venue_order in updates:
             order = known.get(venue_order.client_order_id)
             if order is None:
-                log.warning("order.unknown_at_home", client_order_id=venue_order.client_order_id)
+                log.warning(
+                    "order.unknown_at_home",
+                    client_order_id=venue_order.client_order_id,
+                    user=None,  # not one of ours: whose it is, is what reconciliation finds out
+                    symbol=venue_order.symbol,
+                    account=account_id,
+                )
                 continue
             pairs.append((order, venue_order))
         await self.apply_outcomes(pairs)
@@ -134,9 +140,7 @@ class OrderManager(PositionOrders):
         for order in added.values():
             log.debug(
                 "order.intent_written",
-                client_order_id=order.client_order_id,
-                user=order.user_id,
-                symbol=order.symbol,
+                **order.log_fields(),
                 side=order.side.value,
                 qty=str(order.qty),
                 purpose=order.purpose.value,
@@ -192,7 +196,7 @@ class OrderManager(PositionOrders):
         try:
             return update_from(stored, result, now)  # type: ignore[arg-type]
         except IllegalTransition as error:  # e.g. fills reported for an order we had settled as never sent
-            log.error("order.conflict", client_order_id=stored.client_order_id, error=str(error))
+            log.error("order.conflict", **stored.log_fields(), error=str(error))
             self._conflicts.append((stored.account_id, str(error)))
             return None
 
@@ -212,7 +216,7 @@ class OrderManager(PositionOrders):
             if not update.trades:
                 continue
             if order.side is Side.SELL and key not in positions:
-                log.error("position.sell_without_position", client_order_id=order.client_order_id)
+                log.error("position.sell_without_position", **order.log_fields())
                 continue
             market = self._market(accounts.get(order.account_id), order.symbol)
             outcome = apply_trades(positions.get(key), order, update.trades, market.smallest_qty if market else ZERO)

@@ -75,6 +75,7 @@ def request_for(order: Order) -> OrderRequest:
         qty=order.qty,
         limit_price=order.limit_price,
         stop_price=order.stop_price,
+        user_id=order.user_id,
     )
 
 
@@ -89,7 +90,7 @@ def update_from(order: Order, result: VenueOrder | Exception, now: datetime) -> 
         return OrderUpdate(order, order.apply(OrderRejected(ts=now, reason=reason)), [])
     if order.status not in _AWAITING_ANSWER:
         return OrderUpdate(order, order, [])  # settled meanwhile (reconciliation): a late error changes nothing
-    log.warning("order.outcome_unknown", client_order_id=order.client_order_id, error=repr(result))
+    log.warning("order.outcome_unknown", **order.log_fields(), error=repr(result))
     unknown = f"no clear answer from the exchange ({type(result).__name__}); checking by its id"
     return OrderUpdate(order, order.apply(OrderStatusUnknown(ts=now, reason=unknown)), [])
 
@@ -119,9 +120,7 @@ def log_transitions(updates: Sequence[OrderUpdate]) -> None:
             continue
         (log.debug if order.status in _ROUTINE else log.info)(
             "order.transition",
-            client_order_id=order.client_order_id,
-            user=order.user_id,
-            symbol=order.symbol,
+            **order.log_fields(),
             status=order.status.value,
             reason=order.reason,
         )

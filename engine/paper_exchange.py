@@ -338,7 +338,12 @@ class PaperExchange:
             try:
                 await listener(account_id, order)
             except Exception:
-                log.exception("paper.listener_failed", client_order_id=order.client_order_id)
+                log.exception(
+                    "paper.listener_failed",
+                    client_order_id=order.client_order_id,
+                    symbol=order.symbol,
+                    account=account_id,
+                )
 
 
 def _new_order(request: OrderRequest, now: datetime) -> VenueOrder:

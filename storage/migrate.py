@@ -36,6 +36,26 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
+def steps_down(current: str | None, target: str) -> list[tuple[str, str]]:
+    """The revisions a downgrade from `current` to `target` undoes, newest first, with their descriptions.
+
+    Raises ValueError when `target` is not a known revision, or not below `current`."""
+    script = ScriptDirectory.from_config(alembic_config())
+    if target != "base" and target not in {r.revision for r in script.walk_revisions()}:
+        raise ValueError(f"unknown revision {target!r}; known: {', '.join(known_revisions())}")
+    if current is None or current == target:
+        return []
+    steps = list(script.iterate_revisions(current, target))
+    if not steps and target != "base":
+        raise ValueError(f"{target} is not below the current revision {current}")
+    return [(r.revision, (r.doc or "").splitlines()[0] if r.doc else "") for r in steps]
+
+
+def known_revisions() -> list[str]:
+    """Every revision, oldest first."""
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -204,7 +204,7 @@ class CcxtGateway:
         except BotError as error:
             return error
         except Exception as error:  # a bug after sending: the order may exist, so its outcome is unknown
-            log.exception("exchange.place_failed", client_order_id=request.client_order_id)
+            log.exception("exchange.place_failed", **request.log_fields(), account=request.account_id)
             return OutcomeUnknown(f"{action}: {type(error).__name__}")
 
     async def _create(self, client: ccxt.Exchange, request: OrderRequest) -> VenueOrder:

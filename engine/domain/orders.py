@@ -138,6 +138,10 @@ class Order:
     def remaining_qty(self) -> Decimal:
         return self.qty - self.filled_qty
 
+    def log_fields(self) -> dict[str, object]:
+        """What every log line about this order carries."""
+        return {"client_order_id": self.client_order_id, "user": self.user_id, "symbol": self.symbol}
+
     def apply(self, event: OrderEvent) -> Order:
         """Return the order after `event`; raise `IllegalTransition` for an event its status cannot take."""
         if isinstance(event, OrderFilled) and event.trade_id in self.trade_ids:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain.enums import OrderType, Side
-from engine.domain.ids import AccountId, ClientOrderId, Symbol, TradeId, VenueOrderId
+from engine.domain.ids import AccountId, ClientOrderId, Symbol, TradeId, UserId, VenueOrderId
 from engine.domain.money import ZERO
 
 
@@ -30,6 +30,11 @@ class OrderRequest:
     qty: Decimal
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
+    user_id: UserId | None = None  # whose order (for logs); venues never need it
+
+    def log_fields(self) -> dict[str, object]:
+        """What every log line about this order carries."""
+        return {"client_order_id": self.client_order_id, "user": self.user_id, "symbol": self.symbol}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
