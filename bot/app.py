@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import Conflict, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, InvalidCallbackData, TypeHandler
 from telegram.ext import CallbackQueryHandler as _CallbackQueryHandler
 
@@ -110,8 +110,8 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Conflict):
         log.error("telegram.conflict", error=str(error))
         return
-    if isinstance(error, NetworkError | Forbidden):
-        log.warning("telegram.send_failed", error=str(error))
+    if isinstance(error, Forbidden) or (isinstance(error, NetworkError) and not isinstance(error, BadRequest)):
+        log.warning("telegram.send_failed", error=str(error))  # blocked, or Telegram unreachable: nobody to tell
         count_send_failure("reply")
         return
     log.error("telegram.handler_failed", error=repr(error), exc_info=error)

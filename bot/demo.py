@@ -100,7 +100,8 @@ def _intro(out: TextIO, runtime: Runtime, interactive: bool) -> None:
     )
     if interactive:
         print(
-            "Type /help, /portfolio, /pause, /resume, /why or /start; a number presses a button; Ctrl-D quits.",
+            "Type /help for every command (/portfolio, /positions, /pause, /closeall, /risk, /status…); "
+            "a number presses a button; Ctrl-D quits.",
             file=out,
         )
     print(file=out, flush=True)

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from telegram.error import Conflict, TelegramError
 
 from bot.app import BuilderHook, build_application, publish_commands
 from bot.backtest_desk import BacktestDesk
@@ -30,6 +29,7 @@ from bot.http_server import build_http_app, make_server
 from bot.market_setup import REPLAY_CURSOR, MarketSetup, fill_model, open_market
 from bot.notifier import Notifier
 from bot.operations import JobErrorRecorder, Operations
+from bot.polling import PollingGuard
 from bot.reports import ReportService
 from bot.settings import Settings
 from bot.signal_sources import start_llm_agent, start_webhook
@@ -266,38 +266,23 @@ async def _start_telegram(stack: AsyncExitStack, services: Services, telegram: B
     services.notifier.attach(application.bot)
     await application.start()
     stack.push_async_callback(application.stop)
-    updater = application.updater
-    assert updater is not None
-
-    def on_poll_error(error: TelegramError) -> None:
-        if isinstance(error, Conflict):  # another process polls this token: step aside instead of fighting
-            log.error("telegram.conflict", error=str(error))
-            if updater.running:
-                asyncio.get_running_loop().create_task(updater.stop(), name="stop-polling")
-            services.notifier.to_admins(
-                "<b>[P1 high] Telegram polling conflict</b>\nAnother process is polling this bot token; "
-                "this process stopped polling. Stop the other one, then restart this one."
-            )
-            return
-        log.warning("telegram.polling_error", error=str(error))
-
-    await updater.start_polling(timeout=10, poll_interval=0.0, drop_pending_updates=False, error_callback=on_poll_error)
-
-    async def stop_polling() -> None:
-        if updater.running:
-            await updater.stop()
-
-    stack.push_async_callback(stop_polling)
+    assert application.updater is not None
+    polling = PollingGuard(application.updater, services.operations.alerts.raise_alert)
+    await polling.start()
+    stack.push_async_callback(polling.stop)
     with contextlib.suppress(Exception):
         await publish_commands(application)
-    services.health.probes["telegram"] = _telegram_probe(application)
+    services.health.probes["telegram"] = _telegram_probe(application, polling)
     return application
 
 
-def _telegram_probe(application: Any) -> Any:
+def _telegram_probe(application: Any, polling: PollingGuard) -> Any:
     async def probe() -> dict[str, Any]:
         running = application.running and application.updater is not None and application.updater.running
-        return {"status": OK if running else "down", "detail": "polling" if running else "not polling"}
+        if running:
+            return {"status": OK, "detail": "polling"}
+        why = "another process polls this token" if polling.conflicted else "not polling"
+        return {"status": "down", "detail": why}
 
     return probe
 

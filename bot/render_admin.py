@@ -12,6 +12,7 @@ from bot.render import money, pct, state_line, when
 from engine.accounts_view import AccountValue
 from engine.domain.accounts import Account, User
 from engine.domain.enums import TradingState, UserStatus
+from engine.ports import AlertRecord
 from engine.system_status import SystemStatus
 from risk.phases import PhaseName, RolloutPhase
 
@@ -71,7 +72,9 @@ def user_detail(user: User, account: Account | None, view: AccountValue | None, 
     return "\n".join(lines)
 
 
-def status(report: SystemStatus, health: Mapping[str, Any], llm_budget: Decimal | None) -> str:
+def status(
+    report: SystemStatus, health: Mapping[str, Any], llm_budget: Decimal | None, alerts: Sequence[AlertRecord] = ()
+) -> str:
     lines = [f"<b>Status</b> · {when(report.ts)}", _STATE_WORDS[report.state]]
     if report.state_reason and report.state is not TradingState.ACTIVE:
         lines.append(f"  {escape(report.state_reason)}")
@@ -98,6 +101,10 @@ def status(report: SystemStatus, health: Mapping[str, Any], llm_budget: Decimal 
     )
     budget = f" of {money(llm_budget)} budget" if llm_budget is not None else " (agent off)"
     lines.append(f"<b>LLM spend today</b> {money(report.llm_cost_today)}{budget}")
+    lines.append(f"\n<b>Open alerts</b> {len(alerts)}" if alerts else "\nNo open alerts.")
+    for alert in alerts[:10]:
+        repeats = f" ×{alert.occurrences}" if alert.occurrences > 1 else ""
+        lines.append(f"[{escape(alert.severity)}] {escape(alert.title)}{repeats} · since {when(alert.first_seen)}")
     return "\n".join(lines)
 
 

@@ -31,9 +31,10 @@ async def status(update: Update, context: BotContext) -> None:
     assert services.engine.status is not None
     report = await services.engine.status.read()
     health = await services.health.check()
+    alerts = await services.operations.alerts.open_alerts()
     llm = services.settings.anthropic
     budget = llm.daily_budget_usd if llm.is_enabled else None
-    await reply(update, render_admin.status(report, health, budget))
+    await reply(update, render_admin.status(report, health, budget, alerts))
 
 
 async def pause_all(update: Update, context: BotContext) -> None:

@@ -34,8 +34,13 @@ async def plain_text(update: Update, context: BotContext) -> None:
     await reply(update, "I work with commands: /portfolio, /pause, /help for the full list.")
 
 
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """`/cancel` outside a setup or a /connect: there is nothing to stop."""
+    await reply(update, "Nothing to cancel: you are not in the middle of anything.")
+
+
 def help_handlers() -> list[BaseHandler[Update, BotContext, object]]:
-    return [CommandHandler("help", help_command)]
+    return [CommandHandler("help", help_command), CommandHandler("cancel", nothing_to_cancel)]
 
 
 def fallback_handlers() -> list[BaseHandler[Update, BotContext, object]]:

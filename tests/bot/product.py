@@ -82,7 +82,7 @@ async def onboard(runtime: Runtime, person: ChatUser, capital: Decimal = Decimal
     return await users.onboard(user, RiskProfileName.MODERATE, capital, AccountMode.PAPER)
 
 
-async def buy(runtime: Runtime, user: User, symbol: str, value: Decimal = Decimal(100)) -> Order:
+async def buy(runtime: Runtime, user: User, symbol: str, value: Decimal = Decimal(100), origin: str = "") -> Order:
     """A market buy of about `value` worth of `symbol` on the user's account, with a stop 5% below."""
     engine = runtime.services.engine
     account = await engine.users.account(user)
@@ -100,7 +100,7 @@ async def buy(runtime: Runtime, user: User, symbol: str, value: Decimal = Decima
                 type=OrderType.MARKET,
                 qty=market.floor_qty(value / price),
                 purpose=OrderPurpose.ENTRY,
-                origin=f"test:{user.id}:{symbol}",
+                origin=origin or f"test:{user.id}:{symbol}",
                 protective_stop=market.round_price(price * Decimal("0.95")),
                 strategy="ema_cross",
                 rationale="a test entry",

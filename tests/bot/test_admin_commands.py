@@ -129,7 +129,7 @@ async def test_status_pause_all_resume_all_close_all_and_phase(database: Databas
         assert "🟢 database: ok" in status and "telegram: ok" in status
         assert "trading 1 · paused 1" in status and "Open positions 2" in status
         assert "Orders today 4 · filled 2 · failed 0 · success 100.00%" in status  # two entries, two stops
-        assert "LLM spend today $0.00 (agent off)" in status
+        assert "LLM spend today $0.00 (agent off)" in status and "No open alerts." in status
 
         paused = await say(standin, ADMIN, "/pause_all exchange maintenance")
         assert "Paused for everyone" in paused.displayed_text
