@@ -85,8 +85,8 @@ async def test_a_reply_that_fails_inside_a_command_is_recorded_and_the_person_to
     async with running_product(product_settings(database), standin) as runtime:
         await onboard(runtime, ANN)
         standin.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
-        told = await say(standin, ANN, "/positions")
-        assert "Something went wrong on our side" in told.displayed_text
+        standin.send_text(ANN, "/positions")
+        await standin.wait_for_messages(ANN.id, predicate=lambda m: "Something went wrong on our side" in m.text)
         errors = await runtime.services.engine.recent_errors(5)
         assert errors and errors[0]["source"] == "telegram" and "/positions" in str(errors[0]["context"])
         assert "Can't parse entities" in (await say(standin, ADMIN, "/errors")).displayed_text
