@@ -13,6 +13,7 @@ from engine.accounts_view import AccountValue
 from engine.domain.accounts import Account, User
 from engine.domain.enums import TradingState, UserStatus
 from engine.ports import AlertRecord
+from engine.system import PhaseChange
 from engine.system_status import SystemStatus
 from risk.phases import PhaseName, RolloutPhase
 
@@ -133,4 +134,17 @@ def phases(current: RolloutPhase, all_phases: Mapping[PhaseName, RolloutPhase]) 
             f" · {access} · {profiles}"
         )
     lines.append("\n/phase NAME moves to another phase (asks first).")
+    return "\n".join(lines)
+
+
+def phase_change(change: PhaseChange, shown: int = 20) -> str:
+    lines = [f"Moved from {change.previous.name.value} to <b>{change.phase.name.value}</b>."]
+    if not change.conflicts:
+        lines.append("Every user's profile and capital fit the new phase.")
+        return "\n".join(lines)
+    lines.append(f"{len(change.conflicts)} user(s) no longer fit it (they were told; their new entries are refused):")
+    for user_id, refusals in change.conflicts[:shown]:
+        lines.append(f"#{user_id}: " + "; ".join(escape(r.message) for r in refusals))
+    if len(change.conflicts) > shown:
+        lines.append(f"…and {len(change.conflicts) - shown} more.")
     return "\n".join(lines)

@@ -13,11 +13,9 @@ from bot.callbacks import ConfirmEveryoneClose, ConfirmPhase
 from bot.context import BotContext
 from bot.guards import for_admin
 from bot.replies import edit, reply
-from engine.domain.enums import TradingState
 from risk.phases import PhaseName
 
 ERRORS_DEFAULT, ERRORS_MAX = 10, 50
-PAUSED_BY_OPERATORS = "paused by the operators"
 
 
 def _actor(update: Update) -> str:
@@ -40,11 +38,10 @@ async def status(update: Update, context: BotContext) -> None:
 async def pause_all(update: Update, context: BotContext) -> None:
     """`/pause_all [reason]`: no new entries for anyone; stops and exits keep working."""
     system = context.services.engine.system
-    if system.state is not TradingState.ACTIVE:
-        await reply(update, f"Trading is already {system.state.value} for everyone ({escape(system.state_reason)}).")
+    reason = " ".join(context.args or [])  # empty: the engine's own wording
+    if not await system.pause_all(_actor(update), reason):
+        await reply(update, f"Trading is already paused for everyone ({escape(system.state_reason)}).")
         return
-    reason = " ".join(context.args or []) or PAUSED_BY_OPERATORS
-    await system.set_state(TradingState.REDUCING, reason, actor=_actor(update))
     await reply(
         update,
         "⏸ Paused for everyone: no new entries; stops, targets and exits keep working.\n"
@@ -54,11 +51,9 @@ async def pause_all(update: Update, context: BotContext) -> None:
 
 async def resume_all(update: Update, context: BotContext) -> None:
     """`/resume_all`: trading active again for everyone (users' own pauses and breakers still apply)."""
-    system = context.services.engine.system
-    if system.state is TradingState.ACTIVE:
+    if not await context.services.engine.system.resume_all(_actor(update)):
         await reply(update, "Trading is already on for everyone.")
         return
-    await system.set_state(TradingState.ACTIVE, "resumed by the operators", actor=_actor(update))
     await reply(update, "▶ Trading is on again for everyone. Users who paused themselves stay paused.")
 
 
@@ -91,8 +86,8 @@ async def confirm_close_all(update: Update, context: BotContext) -> None:
         return
     engine = context.services.engine
     assert engine.closer is not None
-    if query.data.pause_first and engine.system.state is TradingState.ACTIVE:
-        await engine.system.set_state(TradingState.REDUCING, "operators closed every position", actor=_actor(update))
+    if query.data.pause_first:
+        await engine.system.pause_all(_actor(update), "the operators closed every position")
     await edit(update, "Selling every open position…")
     result = await engine.closer.close_everyone(actor=_actor(update), reason="the operators closed every position")
     failed = f" {len(result.failed)} were refused: see /errors." if result.failed else ""
@@ -136,8 +131,8 @@ async def confirm_phase(update: Update, context: BotContext) -> None:
         await edit(update, "The phase is unchanged.")
         return
     system = context.services.engine.system
-    await system.set_phase(PhaseName(query.data.phase), actor=_actor(update))
-    await edit(update, "Moved.\n\n" + render_admin.phases(system.phase, system.phases))
+    change = await system.set_phase(PhaseName(query.data.phase), actor=_actor(update))
+    await edit(update, render_admin.phase_change(change) + "\n\n" + render_admin.phases(system.phase, system.phases))
 
 
 async def errors(update: Update, context: BotContext) -> None:

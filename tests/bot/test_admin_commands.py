@@ -15,7 +15,6 @@ from tests.bot.product import (
     ADMIN,
     ADMIN_CHAT,
     buy,
-    current,
     now_reads,
     onboard,
     press,
@@ -136,7 +135,7 @@ async def test_status_pause_all_resume_all_close_all_and_phase(database: Databas
         assert engine.system.state is TradingState.REDUCING and engine.system.state_reason == "exchange maintenance"
         alert = await standin.wait_for_messages(ADMIN_CHAT, predicate=lambda m: "reducing" in m.displayed_text)
         assert "exchange maintenance" in alert[0].displayed_text
-        assert "already reducing" in (await say(standin, ADMIN, "/pause_all")).displayed_text
+        assert "already paused for everyone" in (await say(standin, ADMIN, "/pause_all")).displayed_text
         assert "paused for everyone: exits only" in (await say(standin, ADMIN, "/status")).displayed_text
         assert "on again for everyone" in (await say(standin, ADMIN, "/resume_all")).displayed_text
         assert engine.system.state is TradingState.ACTIVE
@@ -160,8 +159,13 @@ async def test_status_pause_all_resume_all_close_all_and_phase(database: Databas
         assert "already open" in (await say(standin, ADMIN, "/phase open")).displayed_text
         ask = await say(standin, ADMIN, "/phase limited")
         await press(standin, ADMIN, ask, "Move to limited")
-        assert "Rollout phase: limited" in now_reads(standin, current(standin, ask))
-        assert engine.system.phase.name is PhaseName.LIMITED
+        moved = now_reads(standin, ask)
+        assert "Moved from open to limited" in moved and "Every user's profile and capital fit" in moved
+        assert "Rollout phase: limited" in moved and engine.system.phase.name is PhaseName.LIMITED
+        ask = await say(standin, ADMIN, "/phase internal")
+        await press(standin, ADMIN, ask, "Move to internal")
+        moved = now_reads(standin, ask)
+        assert "2 user(s) no longer fit it" in moved and f"#{ann.id}: The moderate profile is not open" in moved
 
 
 def _phase(name: PhaseName) -> RiskConfig:

@@ -187,7 +187,7 @@ async def journey(standin: TelegramStandIn, http: httpx.AsyncClient, http_url: s
     # an operator pauses everyone; the admin channel gets the alert
     reply = await say(standin, ADMIN, "/pause_all exchange maintenance")
     assert "Paused for everyone" in reply.displayed_text
-    alert = await wait_for(standin, ADMIN_CHAT, "Trading is now reducing")
+    alert = await wait_for(standin, ADMIN_CHAT, "System trading is now reducing")
     assert "exchange maintenance" in alert.displayed_text
     status = json.dumps((await http.get(f"{http_url}/health")).json())
     assert '"telegram": {"status": "ok"' in status
