@@ -77,6 +77,12 @@ class _Fault:
     method: str
     error: ApiError
     remaining: int
+    chat_id: int | None = None  # only calls addressed to this chat, when given
+
+    def applies(self, method: str, params: dict[str, Any]) -> bool:
+        if self.method != method.lower():
+            return False
+        return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
 
 
 class TelegramStandIn:
@@ -221,11 +227,18 @@ class TelegramStandIn:
     # --- faults ------------------------------------------------------------------------------
 
     def fail_next(
-        self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1
+        self,
+        method: str,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with this error (429 + retry_after → RetryAfter)."""
+        """Answer the next `times` calls of `method` (to `chat_id`, if given) with this error (429 + retry_after →
+        RetryAfter)."""
         parameters = {"retry_after": retry_after} if retry_after is not None else None
-        self._faults.append(_Fault(method.lower(), ApiError(status, description, parameters), times))
+        self._faults.append(_Fault(method.lower(), ApiError(status, description, parameters), times, chat_id))
 
     def block_chat(self, chat_id: int, blocked: bool = True) -> None:
         """Make sends to `chat_id` fail with 403 as when the user blocked the bot (or unblock)."""
@@ -290,7 +303,7 @@ class TelegramStandIn:
         return response
 
     async def _answer(self, method: str, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
-        fault = next((fault for fault in self._faults if fault.method == method.lower()), None)
+        fault = next((fault for fault in self._faults if fault.applies(method, params)), None)
         if fault is not None:
             fault.remaining -= 1
             if fault.remaining <= 0:
